@@ -1,0 +1,35 @@
+"""The nbgrader configuration shared by the course directory and the grading workers."""
+from __future__ import annotations
+
+from traitlets.config import Config
+
+ASSIGNMENTS = ("cnn_foundations", "cnn_architectures", "pooling_lenet_alexnet")
+COURSE_ID = "cnn-architectures"
+
+
+def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config:
+    """Settings for authoring (generate_assignment / generate_solution) and autograding."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute,
+                                        LimitOutput, SaveAutoGrades)
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+
+    from .preprocessors import DemoteStderr
+
+    c = c if c is not None else Config()
+    c.CourseDirectory.course_id = COURSE_ID
+    # Notebooks build releases only from .ipynb files; data and models are served by the kit.
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                                "*.keras", "*.pt", "data", "app.py", "*.png"]
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    c.Execute.timeout = cell_timeout           # per cell: training cells need minutes, loops are cut
+    c.Execute.interrupt_on_timeout = True      # a looping cell is interrupted, the rest still runs
+    c.LimitOutput.max_lines = 400              # huge outputs are cut, not stored
+    c.LimitOutput.max_traceback = 60
+    c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and still runs
+    c.Autograde.autograde_preprocessors = [
+        Execute, DemoteStderr, ClearMetadataPreprocessor, LimitOutput,
+        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    ]
+    del Autograde  # imported to fail early if nbgrader's layout changes
+    return c

@@ -1,0 +1,1 @@
+"""Reference solutions used by the checks' tests and as notebook solution content."""
