@@ -70,8 +70,12 @@ def pool2d(x: Any, window: int | Sequence[int], stride: int | Sequence[int] | No
 
 def _format_call(name: str, case: Any) -> str:
     args, kwargs = _split_case(case)
-    parts = [fmt_value(a, 60) for a in args] + [f"{k}={fmt_value(v, 60)}" for k, v in kwargs.items()]
+    parts = [_arg(a) for a in args] + [f"{k}={_arg(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
+
+
+def _arg(v: Any) -> str:
+    return _describe(v) if isinstance(v, np.ndarray) else fmt_value(v, 60)
 
 
 def _split_case(case: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -102,7 +106,7 @@ def _same(got: Any, want: Any, rtol: float, atol: float) -> bool:
 
 def _describe(v: Any) -> str:
     if isinstance(v, np.ndarray) and v.size > 16:
-        return f"an array of shape {v.shape}"
+        return f"<array of shape {v.shape}>"
     if isinstance(v, np.ndarray):
         return np.array2string(v, separator=", ").replace("\n", "")
     return fmt_value(v, 80)

@@ -10,17 +10,24 @@ COURSE_ID = "cnn-architectures"
 def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config:
     """Settings for authoring (generate_assignment / generate_solution) and autograding."""
     from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute,
-                                        LimitOutput, SaveAutoGrades)
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearMarkScheme,
+                                        ClearOutput, Execute, IncludeHeaderFooter, LimitOutput,
+                                        LockCells, SaveAutoGrades)
     from nbconvert.preprocessors import ClearMetadataPreprocessor
 
-    from .preprocessors import DemoteStderr
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+    from .preprocessors import DemoteStderr, ShortenTracebacks
 
     c = c if c is not None else Config()
     c.CourseDirectory.course_id = COURSE_ID
     # Notebooks build releases only from .ipynb files; data and models are served by the kit.
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
                                 "*.keras", "*.pt", "data", "app.py", "*.png"]
+    c.CourseDirectory.solution_directory = "solutions"
+    # Solutions are published as written (not executed): outputs depend on the machine and profile.
+    c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme]
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.Execute.timeout = cell_timeout           # per cell: training cells need minutes, loops are cut
     c.Execute.interrupt_on_timeout = True      # a looping cell is interrupted, the rest still runs
@@ -31,5 +38,8 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
         Execute, DemoteStderr, ClearMetadataPreprocessor, LimitOutput,
         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
     ]
+    # Feedback shows each test's visible part and its message, never hidden test source.
+    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortenTracebacks,
+                                        CSSHTMLHeaderPreprocessor]
     del Autograde  # imported to fail early if nbgrader's layout changes
     return c

@@ -29,3 +29,18 @@ class DemoteStderr(NbGraderPreprocessor):
                     output.name = "stdout"
                     output.text = "".join(self.prefix + line for line in output.text.splitlines(True))
         return cell, resources
+
+
+class ShortenTracebacks(NbGraderPreprocessor):
+    """In feedback, show a failed test as ``Error: message`` only: no hidden test source lines."""
+
+    enabled = Bool(True, help="Replace tracebacks of grade cells by their last line.").tag(config=True)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict,
+                        cell_index: int) -> Tuple[NotebookNode, ResourcesDict]:
+        grade = cell.get("metadata", {}).get("nbgrader", {}).get("grade", False)
+        if self.enabled and grade and cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                if output.output_type == "error":
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources

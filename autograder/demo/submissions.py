@@ -1,0 +1,63 @@
+"""Write the demo submissions: the reference solution, the blank release, and wrong answers."""
+from __future__ import annotations
+
+import re
+import shutil
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+STUDENTS = Path(__file__).with_name("students.toml")
+SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
+
+
+def students(path: Path = STUDENTS) -> dict[str, dict[str, Any]]:
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)["students"]
+
+
+def answered(source_nb: Path, release_nb: Path) -> nbformat.NotebookNode:
+    """The release notebook with every answer cell filled in from the source (what a perfect student hands in)."""
+    source = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nbformat.read(source_nb, 4).cells}
+    nb = nbformat.read(release_nb, 4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and meta.get("grade_id") in source:
+            cell.source = SOLUTION_MARKERS.sub("", source[meta["grade_id"]].source)
+    return nb
+
+
+def apply_edit(nb: nbformat.NotebookNode, edit: dict[str, Any], where: str) -> None:
+    index = next((i for i, c in enumerate(nb.cells)
+                  if c.metadata.get("nbgrader", {}).get("grade_id") == edit["cell"]), None)
+    if index is None:
+        raise KeyError(f"{where}: no cell {edit['cell']!r} in {edit['notebook']}")
+    if edit.get("delete"):
+        del nb.cells[index]
+        return
+    cell = nb.cells[index]
+    if edit["replace"] not in cell.source:
+        raise ValueError(f"{where}: text to replace not found in cell {edit['cell']!r}: {edit['replace']!r}")
+    cell.source = cell.source.replace(edit["replace"], edit["with"], 1)
+
+
+def write_all(source_dir: Path, release_dir: Path, out: Path, table: Path = STUDENTS) -> dict[str, dict[str, Any]]:
+    """One folder per demo student under ``out`` (nbgrader layout <student>/<notebook>.ipynb)."""
+    roster = students(table)
+    shutil.rmtree(out, ignore_errors=True)
+    for student, spec in roster.items():
+        folder = out / student
+        folder.mkdir(parents=True)
+        for release_nb in sorted(Path(release_dir).glob("*.ipynb")):
+            if spec.get("base") == "release":
+                nb = nbformat.read(release_nb, 4)
+            else:
+                nb = answered(Path(source_dir) / release_nb.name, release_nb)
+            for edit in spec.get("edit", []):
+                if edit["notebook"] == release_nb.stem:
+                    apply_edit(nb, edit, f"{table.name} [{student}]")
+            nbformat.write(nb, folder / release_nb.name)
+    return roster

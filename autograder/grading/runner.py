@@ -1,0 +1,211 @@
+"""Grade a folder of submissions: parallel, resumable, one isolated process per notebook."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import kernel, profiles
+from . import collect, course, devices, limits
+from .worker import grade_cells
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Options:
+    submissions: Path
+    assignment: str
+    out: Path
+    profile: str = "smoke"
+    workers: int | None = None
+    source_root: Path = REPO / "source"
+    release_root: Path = REPO / "release"
+    resume: bool = True
+    seed: int = 0
+    cell_timeout: int | None = None
+    notebook_timeout: int | None = None
+    memory_mb: int | None = None
+    mixed_precision: bool = False
+    reuse_identical: bool = True
+    log: Callable[[str], None] = field(default=lambda s: print(s, flush=True))
+
+    def limit(self, key: str) -> int:
+        value = getattr(self, key)
+        return int(value if value is not None else profiles.settings("grading", self.profile)[key])
+
+
+@dataclass
+class Task:
+    student: str
+    notebook: str
+    path: Path | None
+    problem: str = ""
+    digest: str = ""
+
+
+def _digest(path: Path, source_digest: str, opts: Options) -> str:
+    h = hashlib.sha256(path.read_bytes())
+    h.update(f"{source_digest}|{opts.profile}|{opts.seed}".encode())
+    return h.hexdigest()
+
+
+def _result_path(opts: Options, task: Task) -> Path:
+    return opts.out / "results" / task.student / f"{task.notebook}.json"
+
+
+def _unavailable(template: Path, opts: Options, task: Task, status: str, reason: str) -> dict[str, Any]:
+    cells = [dict(c, message=reason) for c in grade_cells(template / "gradebook.db", opts.assignment, task.notebook)]
+    return {"student": task.student, "assignment": opts.assignment, "notebook": task.notebook,
+            "status": status, "reason": reason, "profile": opts.profile, "cells": cells,
+            "feedback_html": None, "elapsed_s": 0.0, "data_served": []}
+
+
+def _write(path: Path, result: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1))
+    tmp.replace(path)
+
+
+def _env(opts: Options, slot: int, gpus: list[str], served_log: Path, ipython_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(devices.worker_env(slot, gpus, mixed_precision=opts.mixed_precision))
+    bindir = str(Path(sys.executable).parent)
+    env.update({
+        "AUTOGRADER_PROFILE": opts.profile, "AUTOGRADER_SEED": str(opts.seed),
+        "AUTOGRADER_NO_NETWORK": "1", "AUTOGRADER_SERVED_LOG": str(served_log),
+        "AUTOGRADER_OFFLINE": "1", "IPYTHONDIR": str(ipython_dir), "PYTHONHASHSEED": str(opts.seed),
+        "PATH": bindir + os.pathsep + env.get("PATH", ""),   # nbgrader runs `alembic`; kernels use this python
+        "PYTHONPATH": str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
+        "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore",
+        "OMP_NUM_THREADS": env.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 2) // max(1, opts.workers or 1)))),
+    })
+    return env
+
+
+def grade(opts: Options) -> list[dict[str, Any]]:
+    """Grade every submission; return the per-notebook results (also written under out/results)."""
+    opts.out = Path(opts.out)
+    work = opts.out / "work"
+    template = course.build_template(opts.source_root, opts.assignment, work)
+    source_digest = course.source_digest(Path(opts.source_root) / opts.assignment)
+    subs = collect.collect(opts.submissions, opts.assignment, Path(opts.release_root) / opts.assignment, work)
+    tasks: list[Task] = []
+    for sub in subs:
+        for note in sub.notes:
+            opts.log(f"  note: {sub.student}: {note}")
+        for name in sorted(set(sub.notebooks) | set(sub.problems)):
+            path = sub.notebooks.get(name)
+            task = Task(sub.student, name, path, sub.problems.get(name, ""))
+            task.digest = _digest(path, source_digest, opts) if path else ""
+            tasks.append(task)
+
+    gpus = devices.visible_gpus()
+    n_workers = devices.worker_count(opts.workers, gpus)
+    opts.workers = n_workers
+    ipython_dir = kernel.startup_dir(work / "ipython")
+    opts.log(f"grading {len(subs)} submission(s) of {opts.assignment}: {len(tasks)} notebook(s), "
+             f"profile '{opts.profile}', {n_workers} worker(s) on {'GPU ' + ','.join(gpus) if gpus else 'CPU'}")
+
+    results: dict[tuple[str, str], dict[str, Any]] = {}
+    by_digest: dict[str, tuple[str, str]] = {}
+    lock = threading.Lock()
+    slots = list(range(n_workers))
+    done = [0]
+
+    def finish(task: Task, result: dict[str, Any], how: str) -> None:
+        result["input_digest"] = task.digest
+        _write(_result_path(opts, task), result)
+        with lock:
+            results[(task.student, task.notebook)] = result
+            done[0] += 1
+            auto = [c for c in result["cells"] if c["kind"] == "auto"]
+            score = sum(c["score"] or 0 for c in auto)
+            top = sum(c["max_score"] for c in auto)
+            status = "" if result["status"] == "graded" else f"  [{result['status']}: {result['reason']}]"
+            opts.log(f"[{done[0]:>3}/{len(tasks)}] {task.student:<20} {task.notebook:<22} "
+                     f"{score:g}/{top:g}  {how}{status}")
+
+    def cached(task: Task) -> dict[str, Any] | None:
+        path = _result_path(opts, task)
+        if opts.resume and path.is_file():
+            try:
+                old = json.loads(path.read_text())
+            except json.JSONDecodeError:
+                return None
+            if old.get("input_digest") == task.digest:
+                return old
+        return None
+
+    def run(task: Task) -> None:
+        if task.path is None:
+            finish(task, _unavailable(template, opts, task, "missing" if "not submitted" in task.problem else "error",
+                                      task.problem), "not graded")
+            return
+        old = cached(task)
+        if old is not None:
+            finish(task, old, "resumed")
+            return
+        with lock:
+            slot = slots.pop()
+        try:
+            root = work / "tasks" / task.student / task.notebook
+            tdir = course.make_task_dir(template, root, opts.assignment, task.student, task.notebook, task.path)
+            served_log = root / "served.jsonl"
+            spec = {"course_dir": str(root), "assignment": opts.assignment, "student": task.student,
+                    "notebook": task.notebook, "profile": opts.profile, "served_log": str(served_log),
+                    "cell_timeout": opts.limit("cell_timeout"), "result_path": str(root / "result.json")}
+            (root / "task.json").write_text(json.dumps(spec))
+            outcome = limits.run_limited(
+                [sys.executable, "-m", "autograder.grading.worker", str(root / "task.json")],
+                env=_env(opts, slot, gpus, served_log, ipython_dir), log=root / "worker.log",
+                wall_s=opts.limit("notebook_timeout"), memory_mb=opts.limit("memory_mb"))
+            if outcome.status == "ok" and (root / "result.json").is_file():
+                result = json.loads((root / "result.json").read_text())
+            else:
+                status = {"failed": "error"}.get(outcome.status, outcome.status)
+                result = _unavailable(template, opts, task, status, outcome.reason or "no result was written")
+            result["elapsed_s"] = round(outcome.elapsed_s, 2)
+            result["peak_rss_mb"] = round(outcome.peak_rss_mb, 1)
+            if result.get("feedback_html"):
+                dest = opts.out / "feedback" / task.student / f"{task.notebook}.html"
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(tdir.feedback, dest)
+                result["feedback_html"] = str(dest.relative_to(opts.out))
+            finish(task, result, f"{outcome.elapsed_s:.1f} s, {outcome.peak_rss_mb:.0f} MB")
+        finally:
+            with lock:
+                slots.append(slot)
+
+    # Identical notebooks (same bytes, source, profile and seed) are executed once.
+    first: list[Task] = []
+    copies: list[Task] = []
+    for task in tasks:
+        if opts.reuse_identical and task.digest and task.digest in by_digest:
+            copies.append(task)
+        else:
+            if task.digest:
+                by_digest[task.digest] = (task.student, task.notebook)
+            first.append(task)
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        for future in as_completed([pool.submit(run, t) for t in first]):
+            future.result()
+    for task in copies:
+        origin = results[by_digest[task.digest]]
+        twin = json.loads(json.dumps(origin))
+        twin.update(student=task.student, reused_from=origin["student"])
+        if twin.get("feedback_html"):
+            dest = opts.out / "feedback" / task.student / f"{task.notebook}.html"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(opts.out / origin["feedback_html"], dest)
+            twin["feedback_html"] = str(dest.relative_to(opts.out))
+        finish(task, twin, f"identical to {origin['student']}'s notebook, result reused")
+    return [results[(t.student, t.notebook)] for t in tasks]

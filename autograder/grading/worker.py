@@ -1,0 +1,137 @@
+"""One grading task in its own process: nbgrader autograde + feedback, then a result JSON.
+
+    python -m autograder.grading.worker TASK.json
+
+The task file names the course directory, student, assignment, notebook and result path.
+The runner starts this under wall-clock and memory limits (:mod:`.limits`).
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+QUESTION = re.compile(r"^(q\d+)")
+
+
+def question_of(grade_id: str) -> str:
+    m = QUESTION.match(grade_id)
+    return m.group(1) if m else grade_id
+
+
+def grade_cells(gradebook: Path, assignment: str, notebook: str) -> list[dict[str, Any]]:
+    """The graded cells of a notebook as the gradebook knows them (source of truth for max points)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{gradebook}") as gb:
+        nb = gb.find_notebook(notebook, assignment)
+        return [{"grade_id": c.name, "question": question_of(c.name),
+                 "kind": "auto" if c.cell_type == "code" else "manual",
+                 "score": 0.0 if c.cell_type == "code" else None, "max_score": float(c.max_score),
+                 "needs_manual": c.cell_type != "code", "message": ""} for c in nb.grade_cells]
+
+
+def messages(autograded: Path) -> dict[str, str]:
+    """Per grade cell: the error a failed test raised, as ``Error: message`` (no source, no traceback)."""
+    found: dict[str, str] = {}
+    if not autograded.is_file():
+        return found
+    nb = nbformat.read(autograded, as_version=4)
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("grade") or cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                found[meta["grade_id"]] = f"{output.get('ename')}: {output.get('evalue')}".strip()
+    return found
+
+
+def scored_cells(gradebook: Path, assignment: str, student: str, notebook: str,
+                 autograded: Path) -> list[dict[str, Any]]:
+    from nbgrader.api import Gradebook
+
+    errors = messages(autograded)
+    cells = []
+    with Gradebook(f"sqlite:///{gradebook}") as gb:
+        submission = gb.find_submission_notebook(notebook, assignment, student)
+        for grade in sorted(submission.grades, key=lambda g: g.cell.id if g.cell else 0):
+            manual = grade.cell_type != "code"
+            score = None if manual and grade.needs_manual_grade else float(grade.score or 0.0)
+            cells.append({"grade_id": grade.name, "question": question_of(grade.name),
+                          "kind": "manual" if manual else "auto", "score": score,
+                          "max_score": float(grade.max_score), "needs_manual": bool(grade.needs_manual_grade),
+                          "message": errors.get(grade.name, "")})
+    order = {c["grade_id"]: i for i, c in enumerate(grade_cells(gradebook, assignment, notebook))}
+    return sorted(cells, key=lambda c: order.get(c["grade_id"], len(order)))
+
+
+def served_data(log: Path) -> list[dict[str, str]]:
+    seen: dict[str, dict[str, str]] = {}
+    if log.is_file():
+        for line in log.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            seen.setdefault(entry.get("dataset", "?"), entry)
+    return list(seen.values())
+
+
+def run(task: dict[str, Any]) -> dict[str, Any]:
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    from .course import TaskDir, config_for
+
+    root = Path(task["course_dir"])
+    t = TaskDir(root, task["assignment"], task["student"], task["notebook"])
+    cfg = config_for(root, cell_timeout=int(task["cell_timeout"]))
+    cfg.CourseDirectory.notebook_id = t.notebook
+    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    started = time.monotonic()
+    result: dict[str, Any] = {"student": t.student, "assignment": t.assignment, "notebook": t.notebook,
+                              "status": "graded", "reason": "", "profile": task["profile"]}
+    graded = api.autograde(t.assignment, t.student, force=True, create=True)
+    if graded.get("success") and t.autograded.is_file():
+        result["cells"] = scored_cells(t.gradebook, t.assignment, t.student, t.notebook, t.autograded)
+        feedback = api.generate_feedback(t.assignment, t.student, force=True)
+        result["feedback_html"] = str(t.feedback) if feedback.get("success") and t.feedback.is_file() else None
+    else:
+        log = (graded.get("log") or "") + (graded.get("error") or "")
+        died = "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower()
+        result["status"] = "kernel_died" if died else "error"
+        result["reason"] = ("the notebook's kernel died (a crash, e.g. out of memory or a segfault)"
+                            if died else "nbgrader could not grade this notebook: " + _last_error(log))
+        result["cells"] = [dict(c, message=result["reason"]) for c in
+                           grade_cells(t.gradebook, t.assignment, t.notebook)]
+        result["feedback_html"] = None
+    result["elapsed_s"] = round(time.monotonic() - started, 2)
+    result["data_served"] = served_data(Path(task["served_log"]))
+    return result
+
+
+def _last_error(log: str) -> str:
+    lines = [ln.strip() for ln in log.splitlines() if ln.strip() and "SAWarning" not in ln]
+    errors = [ln for ln in lines if "Error" in ln or "error" in ln]
+    return (errors or lines or ["no log"])[-1][:300]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    task = json.loads(Path(argv[0]).read_text())
+    result = run(task)
+    out = Path(task["result_path"])
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1))
+    tmp.replace(out)                      # atomic: a result file is complete or absent
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
