@@ -159,6 +159,8 @@ def test_inputs_are_adapted_to_the_model(trained):
     assert checks.accuracy(trained, torch.from_numpy(x.transpose(0, 3, 1, 2)), y) == acc
     rgb = nn.Sequential(nn.Conv2d(3, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
     assert checks.predict_labels(rgb, x).shape == (len(x),)  # gray repeated to RGB
+    mlp = nn.Sequential(nn.Linear(64, 4))  # no nn.Flatten: gets flattened images
+    assert checks.predict_labels(mlp, x).shape == (len(x),)
 
 
 def test_binary_logit_output():

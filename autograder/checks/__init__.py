@@ -8,6 +8,7 @@ Conventions: answers expose documented names (``model``, ``history``, ``test_acc
 ``train_time``, ...) found with :func:`require`; checks feed images as float32 in [0, 1].
 """
 
+from .data import data_loader, directory_iterator, scaled_images
 from .evaluate import (accuracy, accuracy_at_least, history_metric, labels_of, matches_reported,
                        predict_labels, predict_scores, to_numpy, value_at_least)
 from .feedback import CheckFailed, fmt_number, fmt_shape
@@ -21,6 +22,7 @@ from .models import (conv_layers, count_params, forward_shape, frozen_vs_trainab
 from .names import expect_type, require
 
 __all__ = [
+    "data_loader", "directory_iterator", "scaled_images",
     "CheckFailed", "fmt_number", "fmt_shape",
     "require", "expect_type", "framework_of", "is_keras", "is_torch",
     "forward_shape", "output_shape", "count_params", "param_count", "frozen_vs_trainable",

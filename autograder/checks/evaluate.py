@@ -72,21 +72,24 @@ def adapt_keras_input(model: Any, x: Any) -> np.ndarray:
     return x
 
 
-def _torch_in_channels(model: Any) -> int | None:
+def _torch_first_layer(model: Any) -> tuple[str | None, int | None]:
+    """``('conv', in_channels)``, ``('flatten', None)``, ``('linear', None)`` or ``(None, None)``."""
     import torch
     for m in leaf_layers(model):
         if isinstance(m, torch.nn.Conv2d):
-            return int(m.in_channels)
+            return "conv", int(m.in_channels)
+        if isinstance(m, torch.nn.Flatten):
+            return "flatten", None
         if isinstance(m, torch.nn.Linear):
-            return None
-    return None
+            return "linear", None
+    return None, None
 
 
 def adapt_torch_input(model: Any, x: Any) -> Any:
     """A float NCHW tensor on the model's device, from NHWC/NCHW/(N, H, W)/flattened input."""
     import torch
     x = _as_float_images(x)
-    c = _torch_in_channels(model)
+    first, c = _torch_first_layer(model)
     n = x.shape[0]
     if x.ndim == 2 and c is not None:  # flattened images: assume square
         side = int(round(math.sqrt(x.shape[1] / c)))
@@ -103,6 +106,8 @@ def adapt_torch_input(model: Any, x: Any) -> Any:
         elif x.shape[3] in (1, 3) and x.shape[1] not in (1, 3):
             x = x.transpose(0, 3, 1, 2)
         x = _fit_channels(x, c, axis=1)
+        if first == "linear":  # an MLP without nn.Flatten: feed flattened CHW images
+            x = x.reshape(n, -1)
     return torch.from_numpy(np.ascontiguousarray(x)).to(_torch_device(model))
 
 

@@ -15,14 +15,20 @@ def _threshold(question: str) -> float:
     return float(profiles.settings(question)["min_accuracy"])
 
 
+def _report(value: float, question: str) -> float:
+    print(f"held-out accuracy {value:.3f} (required: {_threshold(question):.2f} in the "
+          f"'{profiles.active()}' profile)")
+    return value
+
+
 def dataset_accuracy(model: Any, dataset: str, question: str) -> float:
     """Accuracy of ``model`` on the test split of a served dataset ("mnist", "cifar10")."""
     from ..data import served
     from .evaluate import accuracy_at_least
 
     (_, _), (x_test, y_test) = getattr(served, dataset)()
-    return accuracy_at_least(model, x_test, np.asarray(y_test).reshape(-1), _threshold(question),
-                             what=f"accuracy on {len(x_test)} held-out test images")
+    return _report(accuracy_at_least(model, x_test, np.asarray(y_test).reshape(-1), _threshold(question),
+                                     what=f"accuracy on {len(x_test)} held-out test images"), question)
 
 
 def _model_image_size(model: Any) -> tuple[int, int, int]:
@@ -59,8 +65,8 @@ def folder_accuracy(model: Any, folder: Path, question: str, *, color_mode: str 
 
     height, width, channels = _model_image_size(model)
     x, y, _ = load_folder(folder, (height, width), channels)
-    return accuracy_at_least(model, x, y, _threshold(question),
-                             what=f"accuracy on {len(x)} held-out images")
+    return _report(accuracy_at_least(model, x, y, _threshold(question),
+                                     what=f"accuracy on {len(x)} held-out images"), question)
 
 
 def sample_images(folder: Path, per_class: int = 3) -> list[tuple[bytes, str]]:

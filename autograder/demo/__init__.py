@@ -1,1 +1,69 @@
-"""Bundled demo submissions, built from the source notebooks by named edits (``students.toml``)."""
+"""The demo: release, then grade the bundled submissions in the smoke profile and check the table.
+
+Demo submissions are derived from the source notebooks by the named edits in ``students.toml``;
+each says which test cells it must cost, and :func:`main` verifies the grades against that.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .. import release
+from ..grading import runner
+from . import submissions
+
+REPO = Path(__file__).resolve().parents[2]
+ASSIGNMENT = "cnn_foundations"
+
+
+def auto_scores(results: list[dict[str, Any]]) -> dict[str, dict[str, tuple[float, float]]]:
+    """student -> grade_id -> (score, max) for auto-graded cells."""
+    table: dict[str, dict[str, tuple[float, float]]] = {}
+    for result in results:
+        for cell in result["cells"]:
+            if cell["kind"] == "auto":
+                table.setdefault(result["student"], {})[cell["grade_id"]] = (float(cell["score"] or 0), cell["max_score"])
+    return table
+
+
+def expectation_errors(results: list[dict[str, Any]], roster: dict[str, dict[str, Any]]) -> list[str]:
+    """Where a demo student's grades differ from what its edits must cost."""
+    errors = []
+    for student, cells in sorted(auto_scores(results).items()):
+        lost = roster[student]["lost"]
+        for grade_id, (score, top) in sorted(cells.items()):
+            want = 0.0 if lost == "all" or grade_id in lost else top
+            if score != want:
+                errors.append(f"{student}: {grade_id} scored {score:g}/{top:g}, expected {want:g}")
+    return errors
+
+
+def main(*, workers: int | None = None, out: Path = REPO / "build" / "demo", resume: bool = True) -> int:
+    from ..reports import format_table, write_reports
+
+    out = Path(out)
+    names = release.generate(REPO)
+    print(f"release/ and solutions/ generated from source/ for {', '.join(names)}")
+    leaks = release.leaks(REPO / "release")
+    if leaks:
+        print("error: the release contains solutions or hidden tests:\n  " + "\n  ".join(leaks))
+        return 1
+    roster = submissions.write_all(REPO / "source" / ASSIGNMENT, REPO / "release" / ASSIGNMENT,
+                                   out / "submissions")
+    for student, spec in roster.items():
+        print(f"  demo submission {student:<20} {spec['about']}")
+    opts = runner.Options(submissions=out / "submissions", assignment=ASSIGNMENT, out=out, profile="smoke",
+                          workers=workers, resume=resume)
+    results = runner.grade(opts)
+    paths = write_reports(results, out, assignment=ASSIGNMENT, profile="smoke")
+    print()
+    print(format_table(paths.pop("grades_frame")) if "grades_frame" in paths else "")
+    for name, path in paths.items():
+        print(f"  {name}: {path}")
+    errors = expectation_errors(results, roster)
+    if errors:
+        print("\nThe grades differ from what the demo submissions must score:\n  " + "\n  ".join(errors))
+        return 1
+    print("\nEvery demo submission scored exactly what its edits must cost "
+          "(reference: full marks; blank: 0 auto-graded points).")
+    return 0

@@ -18,7 +18,7 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
-    from .preprocessors import DemoteStderr, ShortenTracebacks
+    from .preprocessors import ScoreByExceptions, ShortenTracebacks
 
     c = c if c is not None else Config()
     c.CourseDirectory.course_id = COURSE_ID
@@ -35,7 +35,7 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
     c.LimitOutput.max_traceback = 60
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and still runs
     c.Autograde.autograde_preprocessors = [
-        Execute, DemoteStderr, ClearMetadataPreprocessor, LimitOutput,
+        Execute, ScoreByExceptions, ClearMetadataPreprocessor, LimitOutput,
         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
     ]
     # Feedback shows each test's visible part and its message, never hidden test source.

@@ -9,15 +9,16 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Unicode
 
 
-class DemoteStderr(NbGraderPreprocessor):
-    """Keep stderr of grade cells visible, but as stdout, so it cannot zero the cell.
+class ScoreByExceptions(NbGraderPreprocessor):
+    """A grade cell passes unless it raises: stderr and returned values no longer change its score.
 
-    nbgrader scores any stderr output of a grade cell as a failure. Frameworks write
-    harmless warnings and logs there (TensorFlow at first use, deprecation warnings), so
-    the kit decides pass/fail by exceptions only: a check that fails raises.
+    nbgrader scores any stderr output of a grade cell as a failure, and reads a cell's last
+    value as partial credit. Frameworks write harmless warnings and logs to stderr (TensorFlow
+    at first use, deprecation warnings), and a check's return value is not a score. So stderr is
+    kept visible as stdout and results are kept as displays; a failing check raises.
     """
 
-    enabled = Bool(True, help="Demote stderr of grade cells to stdout before scoring.").tag(config=True)
+    enabled = Bool(True, help="Demote stderr and results of grade cells before scoring.").tag(config=True)
     prefix = Unicode("[stderr] ", help="Text put before each demoted stderr line.").tag(config=True)
 
     def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict,
@@ -28,6 +29,9 @@ class DemoteStderr(NbGraderPreprocessor):
                 if output.output_type == "stream" and output.name == "stderr":
                     output.name = "stdout"
                     output.text = "".join(self.prefix + line for line in output.text.splitlines(True))
+                elif output.output_type == "execute_result":
+                    output.output_type = "display_data"
+                    output.pop("execution_count", None)
         return cell, resources
 
 

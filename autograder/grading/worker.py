@@ -98,6 +98,7 @@ def run(task: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"student": t.student, "assignment": t.assignment, "notebook": t.notebook,
                               "status": "graded", "reason": "", "profile": task["profile"]}
     graded = api.autograde(t.assignment, t.student, force=True, create=True)
+    print(graded.get("log") or "", graded.get("error") or "", sep="\n", flush=True)  # into worker.log
     if graded.get("success") and t.autograded.is_file():
         result["cells"] = scored_cells(t.gradebook, t.assignment, t.student, t.notebook, t.autograded)
         feedback = api.generate_feedback(t.assignment, t.student, force=True)

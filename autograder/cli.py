@@ -1,0 +1,125 @@
+"""Command line: ``python -m autograder COMMAND`` (also ``./kit COMMAND``).
+
+  release     generate release/ and solutions/ from source/ (nbgrader) and check them
+  grade       grade a folder of submissions, write grades, feedback and reports
+  demo        release + grade the bundled demo submissions in the smoke profile
+  fetch       download datasets/weights into the cache (needs internet, verified by hash)
+  provision   prepare offline data: smoke stand-ins, Keras/torchvision caches from the cache
+  calibrate   run reference trainings over several seeds, record accuracies per profile
+  benchmark   time and memory of grading one complete submission; time-to-accuracy
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import profiles
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _release(args: argparse.Namespace) -> int:
+    from . import release
+    names = release.generate(REPO, args.assignment or None)
+    print(f"generated release/ and solutions/ for {', '.join(names)}")
+    leaks = release.leaks(REPO / "release")
+    for leak in leaks:
+        print(f"error: the release contains {leak}", file=sys.stderr)
+    return 1 if leaks else 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from .grading import runner
+    from .reports import format_table, write_reports
+    opts = runner.Options(submissions=Path(args.submissions), assignment=args.assignment, out=Path(args.out),
+                          profile=args.profile, workers=args.workers, resume=not args.no_resume,
+                          seed=args.seed, mixed_precision=args.mixed_precision)
+    results = runner.grade(opts)
+    paths = write_reports(results, Path(args.out), assignment=args.assignment, profile=args.profile)
+    print(format_table(paths["grades_frame"]) if "grades_frame" in paths else "")
+    for name, path in paths.items():
+        if name != "grades_frame":
+            print(f"  {name}: {path}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from . import demo
+    return demo.main(workers=args.workers, out=Path(args.out), resume=not args.no_resume)
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from .data import fetch, manifest
+    names = args.names or [n for n in manifest.REGISTRY]
+    for name in names:
+        path = fetch.fetch(name, pin=args.pin)
+        print(f"{name}: {path}")
+    return 0
+
+
+def _provision(args: argparse.Namespace) -> int:
+    from .data import provision
+    return provision.main(quiet=args.quiet)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from . import calibrate
+    return calibrate.main(seeds=args.seeds, profile=args.profile, questions=args.question)
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    from . import benchmark
+    return benchmark.main(out=Path(args.out))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("release", help="generate release/ and solutions/ from source/")
+    r.add_argument("assignment", nargs="*")
+    r.set_defaults(func=_release)
+
+    g = sub.add_parser("grade", help="grade a folder of submissions")
+    g.add_argument("submissions", help="folder of <student>/ folders or <student>.zip files")
+    g.add_argument("--assignment", default="cnn_foundations")
+    g.add_argument("--out", default="build/grading")
+    g.add_argument("--profile", default="smoke", choices=profiles.names())
+    g.add_argument("--workers", type=int, default=None, help="parallel notebooks (default: GPUs or CPUs/2)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--no-resume", action="store_true", help="re-grade notebooks already graded")
+    g.add_argument("--mixed-precision", action="store_true", help="Keras mixed_float16 on GPU workers")
+    g.set_defaults(func=_grade)
+
+    d = sub.add_parser("demo", help="release + grade the bundled demo submissions (smoke profile)")
+    d.add_argument("--out", default="build/demo")
+    d.add_argument("--workers", type=int, default=None)
+    d.add_argument("--no-resume", action="store_true")
+    d.set_defaults(func=_demo)
+
+    f = sub.add_parser("fetch", help="download datasets and weights into the cache")
+    f.add_argument("names", nargs="*")
+    f.add_argument("--pin", action="store_true", help="record the hash of entries the manifest cannot pin")
+    f.set_defaults(func=_fetch)
+
+    v = sub.add_parser("provision", help="prepare offline data and framework caches")
+    v.add_argument("--quiet", action="store_true")
+    v.set_defaults(func=_provision)
+
+    c = sub.add_parser("calibrate", help="reference accuracies over several seeds")
+    c.add_argument("--seeds", type=int, default=3)
+    c.add_argument("--profile", default="smoke", choices=profiles.names())
+    c.add_argument("--question", action="append")
+    c.set_defaults(func=_calibrate)
+
+    b = sub.add_parser("benchmark", help="time and memory of grading one submission")
+    b.add_argument("--out", default="build/benchmark")
+    b.set_defaults(func=_benchmark)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args) or 0)
