@@ -20,21 +20,25 @@ def assignments(source: Path = REPO / "source") -> list[str]:
 
 def generate(root: Path = REPO, names: list[str] | None = None) -> list[str]:
     """Run generate_assignment and generate_solution for each assignment of the course at ``root``."""
-    from nbgrader.apps import NbGraderAPI
+    from nbgrader.converters import GenerateAssignment, GenerateSolution
     from nbgrader.coursedir import CourseDirectory
 
     from .grading.course import config_for
 
-    cfg = config_for(root)
-    cfg.CourseDirectory.db_url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'gradebook.db'}"
-    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     done = []
-    for name in names or assignments(root / "source"):
-        for step in (api.generate_assignment, api.generate_solution):
-            result = step(name, force=True)
-            if not result.get("success"):
-                raise RuntimeError(f"nbgrader {step.__name__} {name} failed:\n{result.get('log', '')}{result.get('error', '')}")
-        done.append(name)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names or assignments(Path(root) / "source"):
+            for converter in (GenerateAssignment, GenerateSolution):
+                cfg = config_for(Path(root))
+                cfg.CourseDirectory.db_url = f"sqlite:///{Path(tmp) / 'gradebook.db'}"
+                cfg.CourseDirectory.assignment_id = name
+                cfg.Exchange.root = tmp
+                coursedir = CourseDirectory(config=cfg)
+                try:
+                    converter(coursedir=coursedir, config=cfg).start()
+                except Exception as exc:   # nbgrader raises NbGraderException after logging details
+                    raise RuntimeError(f"nbgrader {converter.__name__} failed for {name}: {exc}") from exc
+            done.append(name)
     return done
 
 

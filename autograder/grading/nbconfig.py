@@ -18,7 +18,9 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
-    from .preprocessors import ScoreByExceptions, ShortenTracebacks
+    from nbgrader.preprocessors import CheckCellMetadata as _Check, ClearOutput as _Clear, OverwriteCells, OverwriteKernelspec
+
+    from .preprocessors import DeduplicateCells, ScoreByExceptions, ShortenTracebacks
 
     c = c if c is not None else Config()
     c.CourseDirectory.course_id = COURSE_ID
@@ -34,6 +36,7 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
     c.LimitOutput.max_lines = 400              # huge outputs are cut, not stored
     c.LimitOutput.max_traceback = 60
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and still runs
+    c.Autograde.sanitize_preprocessors = [_Clear, DeduplicateCells, OverwriteKernelspec, OverwriteCells, _Check]
     c.Autograde.autograde_preprocessors = [
         Execute, ScoreByExceptions, ClearMetadataPreprocessor, LimitOutput,
         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,

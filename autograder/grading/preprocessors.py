@@ -48,3 +48,24 @@ class ShortenTracebacks(NbGraderPreprocessor):
                 if output.output_type == "error":
                     output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
+
+
+class DeduplicateCells(NbGraderPreprocessor):
+    """Keep one cell per grade id when a student duplicated cells (the last one, as nbgrader does).
+
+    nbgrader's own DeduplicateIds leaves an empty ``nbgrader`` dict on the duplicates, which makes
+    OverwriteCells fail with ``KeyError: 'grade_id'``; this drops the metadata entirely.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> Tuple[NotebookNode, ResourcesDict]:
+        seen: set[str] = set()
+        for cell in reversed(nb.cells):
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if grade_id is None:
+                cell.get("metadata", {}).pop("nbgrader", None) if not cell.get("metadata", {}).get("nbgrader") else None
+                continue
+            if grade_id in seen:
+                self.log.warning("Cell with id '%s' exists multiple times; grading the last one", grade_id)
+                del cell.metadata["nbgrader"]
+            seen.add(grade_id)
+        return nb, resources

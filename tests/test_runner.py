@@ -1,0 +1,204 @@
+"""The grading runner on a tiny course: what students really hand in, graded in isolation.
+
+Each bad submission scores what it earned, the batch goes on, and a second run resumes.
+"""
+import json
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import release
+from autograder.grading import runner
+from autograder.grading.nbconfig import course_config  # noqa: F401  (import check)
+
+
+def _cell(kind, source, grade_id=None, **meta):
+    cell = nbformat.v4.new_code_cell(source) if kind == "code" else nbformat.v4.new_markdown_cell(source)
+    if grade_id:
+        cell.metadata["nbgrader"] = {"grade_id": grade_id, "schema_version": 3, "locked": False,
+                                     "solution": False, "grade": False, **meta}
+        cell.id = grade_id.replace("_", "-")
+    return cell
+
+
+def _notebook(cells):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = cells
+    return nb
+
+
+SQUARE = "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION"
+TESTS = ("import sys, warnings\nprint('a harmless message on stderr', file=sys.stderr)\n"
+         "warnings.warn('a harmless warning')\nassert square(3) == 9, 'square(3) should be 9'")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course")
+    src = root / "source" / "tiny"
+    src.mkdir(parents=True)
+    nbformat.write(_notebook([
+        _cell("markdown", "Implement `square`."),
+        _cell("code", SQUARE, "t_code", solution=True),
+        _cell("code", TESTS, "t_tests", grade=True, locked=True, points=2),
+        _cell("code", "assert square(5) == 25\nsquare(5)  # a returned value is not partial credit", "t_value",
+              grade=True, locked=True, points=1),
+    ]), src / "01-tiny.ipynb")
+    nbformat.write(_notebook([
+        _cell("code", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+              "d_code", solution=True),
+        _cell("code", "assert double(4) == 8", "d_tests", grade=True, locked=True, points=1),
+    ]), src / "02-other.ipynb")
+    release.generate(root, ["tiny"])
+    return root
+
+
+def _answered(course, name, replace=None):
+    nb = nbformat.read(course / "source" / "tiny" / name, 4)
+    for cell in nb.cells:
+        cell.source = cell.source.replace("    ### BEGIN SOLUTION\n", "").replace("\n    ### END SOLUTION", "")
+        if replace and cell.metadata.get("nbgrader", {}).get("grade_id") == replace[0]:
+            cell.source = replace[1]
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory):
+    subs = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("out")
+    other = _answered(course, "02-other.ipynb")
+
+    def student(name, tiny=None, raw=None, tiny_name="01-tiny.ipynb", other_name="02-other.ipynb"):
+        folder = subs / name
+        folder.mkdir()
+        if raw is not None:
+            (folder / tiny_name).write_text(raw)
+        elif tiny is not None:
+            nbformat.write(tiny, folder / tiny_name)
+        nbformat.write(other, folder / other_name)
+
+    student("good", _answered(course, "01-tiny.ipynb"))
+    student("wrong", _answered(course, "01-tiny.ipynb", ("t_code", "def square(x):\n    return x + x")))
+    student("loops", _answered(course, "01-tiny.ipynb", ("t_code", "while True:\n    pass")))
+    student("crashes", _answered(course, "01-tiny.ipynb", ("t_code", "import os\nos._exit(1)")))
+    student("memory_hog", _answered(course, "01-tiny.ipynb",
+                                    ("t_code", "import time\nblob = b'x' * (1200 * 2**20)\ntime.sleep(60)")))
+    student("huge_output", _answered(course, "01-tiny.ipynb",
+                                     ("t_code", "for i in range(200000):\n    print(i)\n" + SQUARE)))
+    student("malformed", raw="{ this is not a notebook")
+    student("renamed", _answered(course, "01-tiny.ipynb"), tiny_name="Copy of 01-tiny (1).ipynb",
+            other_name="other.ipynb")
+    tamper = _answered(course, "01-tiny.ipynb", ("t_code", "def square(x):\n    return 0"))
+    for cell in tamper.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.source = "pass  # tests removed"
+    student("tampers", tamper)
+    dup = _answered(course, "01-tiny.ipynb")
+    dup.cells.insert(2, nbformat.from_dict(json.loads(json.dumps(dup.cells[1]))))
+    dup.cells[2].id = "dup-cell"
+    student("duplicates", dup)
+    student("missing_notebook")
+    zipped = subs.parent / "zipsrc"
+    zipped.mkdir()
+    nbformat.write(_answered(course, "01-tiny.ipynb"), zipped / "01-tiny.ipynb")
+    with zipfile.ZipFile(subs / "zipped.zip", "w") as zf:
+        zf.write(zipped / "01-tiny.ipynb", "my work/01-tiny.ipynb")
+    lines = []
+    opts = runner.Options(submissions=subs, assignment="tiny", out=out, profile="smoke", workers=2,
+                          source_root=course / "source", release_root=course / "release",
+                          cell_timeout=6, notebook_timeout=60, memory_mb=900, log=lines.append)
+    results = runner.grade(opts)
+    return {(r["student"], r["notebook"]): r for r in results}, opts, lines
+
+
+def _scores(result):
+    return {c["grade_id"]: c["score"] for c in result["cells"]}
+
+
+def test_correct_submission_gets_full_marks_despite_stderr_and_return_values(graded):
+    results, _, _ = graded
+    assert results[("good", "01-tiny")]["status"] == "graded"
+    assert _scores(results[("good", "01-tiny")]) == {"t_tests": 2.0, "t_value": 1.0}
+
+
+def test_wrong_answer_loses_the_points_with_a_message(graded):
+    results, _, _ = graded
+    r = results[("wrong", "01-tiny")]
+    assert _scores(r) == {"t_tests": 0.0, "t_value": 0.0}
+    assert "square(3) should be 9" in {c["grade_id"]: c["message"] for c in r["cells"]}["t_tests"]
+
+
+def test_infinite_loop_is_interrupted_and_the_rest_is_graded(graded):
+    results, _, _ = graded
+    r = results[("loops", "01-tiny")]
+    assert r["status"] == "graded" and _scores(r) == {"t_tests": 0.0, "t_value": 0.0}
+    assert r["elapsed_s"] < 60
+    assert _scores(results[("loops", "02-other")]) == {"d_tests": 1.0}
+
+
+def test_kernel_crash_scores_zero_with_a_reason_and_other_notebooks_count(graded):
+    results, _, _ = graded
+    r = results[("crashes", "01-tiny")]
+    assert r["status"] in {"kernel_died", "error"} and r["reason"]
+    assert _scores(r) == {"t_tests": 0.0, "t_value": 0.0}
+    assert _scores(results[("crashes", "02-other")]) == {"d_tests": 1.0}
+
+
+def test_memory_cap_stops_the_notebook(graded):
+    results, _, _ = graded
+    r = results[("memory_hog", "01-tiny")]
+    assert r["status"] == "memory" and "memory" in r["reason"]
+    assert _scores(r) == {"t_tests": 0.0, "t_value": 0.0}
+    assert _scores(results[("memory_hog", "02-other")]) == {"d_tests": 1.0}
+
+
+def test_huge_output_is_cut_but_graded(graded):
+    results, _, _ = graded
+    assert _scores(results[("huge_output", "01-tiny")]) == {"t_tests": 2.0, "t_value": 1.0}
+
+
+def test_malformed_notebook_is_named_and_the_batch_goes_on(graded):
+    results, _, _ = graded
+    r = results[("malformed", "01-tiny")]
+    assert r["status"] == "error" and "01-tiny.ipynb is not a readable notebook" in r["reason"]
+    assert _scores(r) == {"t_tests": 0.0, "t_value": 0.0}
+    assert _scores(results[("malformed", "02-other")]) == {"d_tests": 1.0}
+
+
+def test_renamed_and_zipped_notebooks_are_identified(graded):
+    results, _, lines = graded
+    assert _scores(results[("renamed", "01-tiny")]) == {"t_tests": 2.0, "t_value": 1.0}
+    assert _scores(results[("renamed", "02-other")]) == {"d_tests": 1.0}
+    assert any("graded as 01-tiny.ipynb" in line for line in lines)
+    assert _scores(results[("zipped", "01-tiny")]) == {"t_tests": 2.0, "t_value": 1.0}
+
+
+def test_tampered_tests_are_restored(graded):
+    results, _, _ = graded
+    assert _scores(results[("tampers", "01-tiny")]) == {"t_tests": 0.0, "t_value": 0.0}
+
+
+def test_duplicated_cells_and_missing_notebooks(graded):
+    results, _, _ = graded
+    assert _scores(results[("duplicates", "01-tiny")]) == {"t_tests": 2.0, "t_value": 1.0}
+    missing = results[("missing_notebook", "01-tiny")]
+    assert missing["status"] == "missing" and "not submitted" in missing["reason"]
+
+
+def test_feedback_never_shows_hidden_source(graded):
+    results, opts, _ = graded
+    html = (opts.out / results[("wrong", "01-tiny")]["feedback_html"]).read_text()
+    assert "square(3) should be 9" in html and "most recent call last" not in html
+
+
+def test_second_run_resumes_without_regrading(graded):
+    results, opts, _ = graded
+    lines = []
+    opts.log = lines.append
+    again = {(r["student"], r["notebook"]): r for r in runner.grade(opts)}
+    assert {k: _scores(v) for k, v in again.items()} == {k: _scores(v) for k, v in results.items()}
+    graded_lines = [ln for ln in lines if ln.startswith("[")]
+    assert graded_lines and all(("resumed" in ln or "not graded" in ln or "identical" in ln) for ln in graded_lines)
