@@ -160,13 +160,16 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             root = work / "tasks" / task.student / task.notebook
             tdir = course.make_task_dir(template, root, opts.assignment, task.student, task.notebook, task.path)
             served_log = root / "served.jsonl"
+            metrics_log = root / "metrics.jsonl"
             spec = {"course_dir": str(root), "assignment": opts.assignment, "student": task.student,
                     "notebook": task.notebook, "profile": opts.profile, "served_log": str(served_log),
+                    "metrics_log": str(metrics_log),
                     "cell_timeout": opts.limit("cell_timeout"), "result_path": str(root / "result.json")}
             (root / "task.json").write_text(json.dumps(spec))
             outcome = limits.run_limited(
                 [sys.executable, "-m", "autograder.grading.worker", str(root / "task.json")],
-                env=_env(opts, slot, gpus, served_log, ipython_dir), log=root / "worker.log",
+                env=dict(_env(opts, slot, gpus, served_log, ipython_dir), AUTOGRADER_METRICS_LOG=str(metrics_log)),
+                log=root / "worker.log",
                 wall_s=opts.limit("notebook_timeout"), memory_mb=opts.limit("memory_mb"))
             if outcome.status == "ok" and (root / "result.json").is_file():
                 result = json.loads((root / "result.json").read_text())

@@ -114,7 +114,20 @@ def run(task: dict[str, Any]) -> dict[str, Any]:
         result["feedback_html"] = None
     result["elapsed_s"] = round(time.monotonic() - started, 2)
     result["data_served"] = served_data(Path(task["served_log"]))
+    result["metrics"] = _jsonl(Path(task["metrics_log"])) if task.get("metrics_log") else []
     return result
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
 
 
 def _last_error(log: str) -> str:

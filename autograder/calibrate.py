@@ -1,0 +1,71 @@
+"""Calibrate thresholds: grade the reference solution over several seeds, record held-out accuracy.
+
+    python -m autograder calibrate --seeds 3 --profile smoke
+
+Writes ``autograder/calibration/<profile>.csv`` (one row per question and seed) and prints mean and
+minimum per question next to the threshold in ``profiles.toml``. A threshold must sit below the
+minimum by at least ``MARGIN`` so a correct solution never fails by chance; the test suite checks it.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from . import release
+from .demo import submissions
+from .grading import runner
+
+REPO = Path(__file__).resolve().parents[1]
+CALIBRATION = Path(__file__).with_name("calibration")
+MARGIN = 0.02
+ASSIGNMENT = "cnn_foundations"
+
+
+def csv_path(profile: str) -> Path:
+    return CALIBRATION / f"{profile}.csv"
+
+
+def summary(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.groupby(["assignment", "question"]).agg(
+        seeds=("seed", "nunique"), mean=("accuracy", "mean"), min=("accuracy", "min"),
+        max=("accuracy", "max"), threshold=("threshold", "first")).reset_index()
+    out["headroom"] = out["min"] - out["threshold"]
+    return out
+
+
+def main(*, seeds: int = 3, profile: str = "smoke", questions: list[str] | None = None,
+         out: Path = REPO / "build" / "calibration") -> int:
+    release.generate(REPO, [ASSIGNMENT])
+    subs = out / "submissions"
+    shutil.rmtree(subs, ignore_errors=True)
+    tmp = out / "all"
+    submissions.write_all(REPO / "source" / ASSIGNMENT, REPO / "release" / ASSIGNMENT, tmp)
+    (subs / "reference").mkdir(parents=True)
+    for nb in sorted((tmp / "reference").glob("*.ipynb")):
+        if "accuracy" in nb.read_text():          # notebooks with an accuracy threshold
+            shutil.copy(nb, subs / "reference" / nb.name)
+    rows = []
+    for seed in range(seeds):
+        opts = runner.Options(submissions=subs, assignment=ASSIGNMENT, out=out / f"seed{seed}",
+                              profile=profile, seed=seed)
+        for result in runner.grade(opts):
+            for metric in result.get("metrics", []):
+                q = metric["question"].split(".")[-1]
+                if questions and q not in questions:
+                    continue
+                rows.append({"assignment": ASSIGNMENT, "question": q, "seed": seed,
+                             "accuracy": round(metric["value"], 4), "threshold": metric["threshold"],
+                             "elapsed_s": result.get("elapsed_s")})
+    frame = pd.DataFrame(rows).sort_values(["question", "seed"])
+    CALIBRATION.mkdir(exist_ok=True)
+    frame.to_csv(csv_path(profile), index=False)
+    table = summary(frame)
+    print(table.to_string(index=False))
+    low = table[table["headroom"] < MARGIN]
+    if not low.empty:
+        print(f"\nthresholds closer than {MARGIN} to the reference minimum: {', '.join(low['question'])}")
+        return 1
+    print(f"\nwrote {csv_path(profile).relative_to(REPO)}")
+    return 0

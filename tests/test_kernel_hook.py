@@ -1,0 +1,79 @@
+"""The grading kernels' start-up hook, run in fresh interpreters as the runner would."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from autograder.kernel import hook
+
+
+def _run(code: str, **env) -> subprocess.CompletedProcess:
+    full = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **env)
+    prelude = "import autograder.kernel.hook as h; h.install()\n"
+    return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], env=full,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_network_is_refused_but_loopback_works():
+    code = """
+    import socket
+    server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen(1)
+    socket.create_connection(server.getsockname(), timeout=2).close()
+    try:
+        socket.create_connection(("192.0.2.1", 80), timeout=2)
+    except ConnectionRefusedError as exc:
+        print("REFUSED", exc)
+    try:
+        socket.getaddrinfo("example.org", 443)
+    except ConnectionRefusedError as exc:
+        print("REFUSED", exc)
+    """
+    out = _run(code, AUTOGRADER_NO_NETWORK="1")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("REFUSED network access is disabled while grading") == 2
+
+
+def test_network_guard_is_off_unless_asked():
+    assert hook.callbacks("full").keys() == {"torch", "keras"}
+    assert "keras.src.datasets.mnist" in hook.callbacks("smoke")
+
+
+def test_smoke_routes_idiomatic_keras_loaders_and_seeds(tmp_path):
+    code = """
+    import json, keras
+    (x, y), (xt, yt) = keras.datasets.mnist.load_data()
+    (cx, cy), (cxt, cyt) = keras.datasets.cifar10.load_data()
+    print(json.dumps([x.shape, xt.shape, str(x.dtype), cx.shape, cy.shape, float(keras.random.uniform((1,), seed=None)[0]) > -1]))
+    """
+    log = tmp_path / "served.jsonl"
+    out = _run(code, AUTOGRADER_PROFILE="smoke", AUTOGRADER_SERVED_LOG=str(log))
+    assert out.returncode == 0, out.stderr[-2000:]
+    shapes = out.stdout.strip().splitlines()[-1]
+    assert shapes.startswith("[[4000, 28, 28], [1000, 28, 28], \"uint8\", [10000, 32, 32, 3], [10000, 1]")
+    served = log.read_text()
+    assert "mnist" in served and "stand-in for CIFAR-10" in served
+
+
+def test_smoke_routes_torchvision_mnist(tmp_path):
+    code = f"""
+    import torch, torchvision
+    ds = torchvision.datasets.MNIST({str(tmp_path)!r}, train=True, download=True)
+    test = torchvision.datasets.MNIST({str(tmp_path)!r}, train=False, download=True)
+    print(len(ds), len(test), int(ds.targets.max()))
+    """
+    out = _run(code, AUTOGRADER_PROFILE="smoke", AUTOGRADER_NO_NETWORK="1")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-3:] == ["4000", "1000", "9"]
+
+
+@pytest.mark.parametrize("profile", ["full"])
+def test_full_profile_leaves_loaders_alone(profile):
+    code = """
+    import keras.src.datasets.mnist as m
+    print(m.load_data.__module__)
+    """
+    out = _run(code, AUTOGRADER_PROFILE=profile)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("keras.src.datasets.mnist")

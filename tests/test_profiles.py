@@ -1,0 +1,47 @@
+"""The profile table: complete, readable, and calibrated."""
+import pandas as pd
+import pytest
+
+from autograder import calibrate, profiles
+
+QUESTIONS = ["cnn_foundations.q6", "cnn_foundations.q7", "cnn_foundations.q8",
+             "cnn_foundations.q9", "cnn_foundations.q10"]
+
+
+@pytest.mark.parametrize("profile", ["smoke", "full"])
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_training_question_has_a_budget_and_threshold(profile, question):
+    row = profiles.settings(question, profile)
+    assert row["epochs"] >= 1 and row["batch_size"] >= 1
+    assert 0.5 < row["min_accuracy"] < 1.0
+
+
+def test_full_thresholds_are_what_a_good_solution_reaches():
+    assert profiles.settings("cnn_foundations.q6", "full")["min_accuracy"] >= 0.98
+    assert profiles.settings("cnn_foundations.q8", "full")["min_accuracy"] >= 0.98
+
+
+def test_active_profile_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv(profiles.ENV, raising=False)
+    assert profiles.active() == "full"
+    monkeypatch.setenv(profiles.ENV, "smoke")
+    assert profiles.active() == "smoke"
+    assert profiles.budget("cnn_foundations.q6").epochs == profiles.settings("cnn_foundations.q6")["epochs"]
+    monkeypatch.setenv(profiles.ENV, "huge")
+    with pytest.raises(profiles.ProfileError, match="not a profile"):
+        profiles.active()
+    with pytest.raises(profiles.ProfileError, match="no row"):
+        profiles.settings("cnn_foundations.q99", "smoke")
+
+
+def test_smoke_thresholds_are_calibrated_on_the_reference_over_three_seeds():
+    frame = pd.read_csv(calibrate.csv_path("smoke"))
+    table = calibrate.summary(frame).set_index("question")
+    for question in QUESTIONS:
+        q = question.split(".")[1]
+        assert q in table.index, f"{q} missing from the calibration; run `python -m autograder calibrate`"
+        row = table.loc[q]
+        threshold = profiles.settings(question, "smoke")["min_accuracy"]
+        assert row["seeds"] >= 3
+        assert threshold <= row["min"] - calibrate.MARGIN, f"{q}: threshold {threshold} too close to {row['min']}"
+        assert threshold >= 0.5, f"{q}: a threshold of {threshold} would let a broken model pass"
