@@ -31,16 +31,14 @@ def _release(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from .grading import runner
-    from .reports import format_table, write_reports
+    from .reports import cells_frame, format_table, grades_frame, write_reports
     opts = runner.Options(submissions=Path(args.submissions), assignment=args.assignment, out=Path(args.out),
                           profile=args.profile, workers=args.workers, resume=not args.no_resume,
                           seed=args.seed, mixed_precision=args.mixed_precision)
     results = runner.grade(opts)
     paths = write_reports(results, Path(args.out), assignment=args.assignment, profile=args.profile)
-    print(format_table(paths["grades_frame"]) if "grades_frame" in paths else "")
-    for name, path in paths.items():
-        if name != "grades_frame":
-            print(f"  {name}: {path}")
+    print(format_table(grades_frame(cells_frame(results))))
+    print(f"reports in {args.out}: grades.csv, questions.csv, summary.md, feedback/, gradescope/")
     return 0
 
 
@@ -59,8 +57,14 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _provision(args: argparse.Namespace) -> int:
-    from .data import provision
-    return provision.main(quiet=args.quiet)
+    from .data import provision, served
+    for line in served.prepare(args.profile):
+        if not args.quiet:
+            print(f"ready ({args.profile}) {line}")
+    if args.profile == "full":
+        for report in (provision.provision_keras_cache(), provision.provision_torch_cache()):
+            print(report)
+    return 0
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -106,6 +110,7 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("provision", help="prepare offline data and framework caches")
     v.add_argument("--quiet", action="store_true")
+    v.add_argument("--profile", default="smoke", choices=profiles.names())
     v.set_defaults(func=_provision)
 
     c = sub.add_parser("calibrate", help="reference accuracies over several seeds")

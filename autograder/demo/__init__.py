@@ -39,7 +39,7 @@ def expectation_errors(results: list[dict[str, Any]], roster: dict[str, dict[str
 
 
 def main(*, workers: int | None = None, out: Path = REPO / "build" / "demo", resume: bool = True) -> int:
-    from ..reports import format_table, write_reports
+    from ..reports import cells_frame, format_table, grades_frame, write_reports
 
     out = Path(out)
     names = release.generate(REPO)
@@ -55,11 +55,11 @@ def main(*, workers: int | None = None, out: Path = REPO / "build" / "demo", res
     opts = runner.Options(submissions=out / "submissions", assignment=ASSIGNMENT, out=out, profile="smoke",
                           workers=workers, resume=resume)
     results = runner.grade(opts)
-    paths = write_reports(results, out, assignment=ASSIGNMENT, profile="smoke")
+    write_reports(results, out, assignment=ASSIGNMENT, profile="smoke")
     print()
-    print(format_table(paths.pop("grades_frame")) if "grades_frame" in paths else "")
-    for name, path in paths.items():
-        print(f"  {name}: {path}")
+    print(format_table(grades_frame(cells_frame(results))))
+    print(f"\nreports in {out}: grades.csv, questions.csv, question_matrix.csv, summary.md, "
+          "grade_distribution.png, feedback/<student>/, gradescope/<student>/results.json")
     errors = expectation_errors(results, roster)
     if errors:
         print("\nThe grades differ from what the demo submissions must score:\n  " + "\n  ".join(errors))

@@ -108,6 +108,9 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             task.digest = _digest(path, source_digest, opts) if path else ""
             tasks.append(task)
 
+    from ..data import served
+    for line in served.prepare(opts.profile):   # generated once here; workers only read
+        opts.log(f"  data: {line}")
     gpus = devices.visible_gpus()
     n_workers = devices.worker_count(opts.workers, gpus)
     opts.workers = n_workers

