@@ -17,6 +17,7 @@ from . import collect, course, devices, limits
 from .worker import grade_cells
 
 REPO = Path(__file__).resolve().parents[2]
+GRADER = ""
 
 
 @dataclass
@@ -51,8 +52,19 @@ class Task:
     digest: str = ""
 
 
+def grader_digest() -> str:
+    """Changes when the kit's code or tables change, so a resumed run re-grades with the new grader."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*")):
+        if path.suffix in {".py", ".toml"} and "__pycache__" not in path.parts:
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def _digest(path: Path, source_digest: str, opts: Options) -> str:
     h = hashlib.sha256(path.read_bytes())
+    h.update(GRADER.encode())
     h.update(f"{source_digest}|{opts.profile}|{opts.seed}".encode())
     return h.hexdigest()
 
@@ -93,7 +105,9 @@ def _env(opts: Options, slot: int, gpus: list[str], served_log: Path, ipython_di
 
 def grade(opts: Options) -> list[dict[str, Any]]:
     """Grade every submission; return the per-notebook results (also written under out/results)."""
-    opts.out = Path(opts.out)
+    global GRADER
+    GRADER = GRADER or grader_digest()
+    opts.out = Path(opts.out).resolve()
     work = opts.out / "work"
     template = course.build_template(opts.source_root, opts.assignment, work)
     source_digest = course.source_digest(Path(opts.source_root) / opts.assignment)
