@@ -1,0 +1,89 @@
+"""The README's demo, run as a user runs it: its grade table is asserted, not just printed.
+
+This is also where every notebook's hidden checks are shown to pass on the reference solution and
+to fail on realistic wrong answers (autograder/demo/students.toml says which test each edit breaks).
+"""
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from autograder.demo import submissions
+
+EXPECTED_AUTO = {"reference": 28, "blank": 0, "wrong_output_layer": 25, "chance_accuracy": 26,
+                 "name_error": 26, "deleted_cells": 25, "no_bias": 26, "fragile_app": 25}
+
+
+@pytest.fixture(scope="module")
+def demo(repo, tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    proc = subprocess.run([sys.executable, "-m", "autograder", "demo", "--out", str(out), "--no-resume"],
+                          cwd=repo, capture_output=True, text=True, timeout=1800)
+    return proc, out
+
+
+def test_demo_exits_cleanly_and_says_the_table_matches(demo):
+    proc, _ = demo
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert "Every demo submission scored exactly what its edits must cost" in proc.stdout
+
+
+def test_grade_table(demo):
+    _, out = demo
+    grades = pd.read_csv(out / "grades.csv").set_index("student")
+    assert grades["auto_score"].to_dict() == EXPECTED_AUTO
+    assert set(grades["auto_max"]) == {28}
+    assert (grades["status"] == "ok").all()
+    assert grades.loc["blank", "manual_score"] == 0      # unanswered written answers score 0 at once
+    assert grades.loc["reference", "manual_pending_points"] == 17
+
+
+def test_roster_matches_the_expected_table():
+    roster = submissions.students()
+    assert set(roster) == set(EXPECTED_AUTO)
+
+
+def test_each_wrong_answer_loses_exactly_its_tests(demo):
+    _, out = demo
+    questions = pd.read_csv(out / "questions.csv")
+    assert {"student", "question", "score", "max_score"} <= set(questions.columns)
+    roster = submissions.students()
+    cells = {}
+    for path in (out / "results").rglob("*.json"):
+        result = json.loads(path.read_text())
+        for cell in result["cells"]:
+            if cell["kind"] == "auto":
+                cells[(result["student"], cell["grade_id"])] = (cell["score"], cell["max_score"], cell["message"])
+    for (student, grade_id), (score, top, message) in cells.items():
+        lost = roster[student]["lost"]
+        if lost == "all" or grade_id in lost:
+            assert score == 0 and message, (student, grade_id)
+        else:
+            assert score == top, (student, grade_id, message)
+
+
+def test_feedback_messages_are_actionable_and_hide_test_source(demo):
+    _, out = demo
+    result = json.loads((out / "results" / "wrong_output_layer" / "03-keras-mnist.json").read_text())
+    messages = {c["grade_id"]: c["message"] for c in result["cells"]}
+    assert "expected output shape (None, 10), got (None, 1)" in messages["q6_model_tests"]
+    chance = json.loads((out / "results" / "chance_accuracy" / "05-pytorch-mnist.json").read_text())
+    assert "chance" in {c["grade_id"]: c["message"] for c in chance["cells"]}["q8_accuracy_tests"]
+    app = json.loads((out / "results" / "fragile_app" / "07-chest-xray.json").read_text())
+    assert "not an image" in {c["grade_id"]: c["message"] for c in app["cells"]}["q10_app_tests"]
+    for html in (out / "feedback").rglob("*.html"):
+        text = html.read_text()
+        assert "heldout.dataset_accuracy" not in text and "BEGIN HIDDEN TESTS" not in text, html
+        assert "most recent call last" not in text, html
+
+
+def test_reports_say_which_data_and_profile(demo):
+    _, out = demo
+    summary = (out / "summary.md").read_text()
+    assert "smoke profile" in summary and "stand-in for CIFAR-10" in summary
+    assert "MNIST 5k subset (real digits" in summary
+    gs = json.loads((out / "gradescope" / "reference" / "results.json").read_text())
+    assert gs["score"] == 28 and all("max_score" in t for t in gs["tests"])
+    assert (out / "grade_distribution.png").stat().st_size > 1000
