@@ -22,5 +22,5 @@ def test_cpu_fallback_hides_gpus_and_disables_mixed_precision():
     env = devices.worker_env(0, [])
     assert env["CUDA_VISIBLE_DEVICES"] == "" and env["AUTOGRADER_DEVICE"] == "cpu"
     assert env["AUTOGRADER_MIXED_PRECISION"] == "0"
-    assert devices.worker_count(None, [], cpus=2) == 1
+    assert devices.worker_count(None, [], cpus=2) == 2
     assert devices.worker_count(3, [], cpus=2) == 3

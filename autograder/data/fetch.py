@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import cache, manifest
 
-CHUNK = 1 << 16
+CHUNK = 1 << 13   # small chunks: a broken transfer keeps nearly all it received
 
 
 class DataError(RuntimeError):

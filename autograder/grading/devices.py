@@ -29,7 +29,7 @@ def worker_count(requested: int | None, gpus: list[str], cpus: int | None = None
     cpus = cpus or os.cpu_count() or 1
     if requested:
         return max(1, requested)
-    return len(gpus) if gpus else max(1, cpus // 2)
+    return len(gpus) if gpus else max(1, min(cpus, 8))
 
 
 def worker_env(slot: int, gpus: list[str], *, mixed_precision: bool = True) -> dict[str, str]:
