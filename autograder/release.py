@@ -33,6 +33,7 @@ def generate(root: Path = REPO, names: list[str] | None = None) -> list[str]:
                 cfg.CourseDirectory.db_url = f"sqlite:///{Path(tmp) / 'gradebook.db'}"
                 cfg.CourseDirectory.assignment_id = name
                 cfg.Exchange.root = tmp
+                cfg.BaseConverter.force = True   # regenerate over an existing release
                 coursedir = CourseDirectory(config=cfg)
                 try:
                     converter(coursedir=coursedir, config=cfg).start()

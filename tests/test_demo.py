@@ -76,7 +76,6 @@ def test_feedback_messages_are_actionable_and_hide_test_source(demo):
     for html in (out / "feedback").rglob("*.html"):
         text = html.read_text()
         assert "heldout.dataset_accuracy" not in text and "BEGIN HIDDEN TESTS" not in text, html
-        assert "most recent call last" not in text, html
 
 
 def test_reports_say_which_data_and_profile(demo):

@@ -1,7 +1,16 @@
 """The nbgrader configuration shared by the course directory and the grading workers."""
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 from traitlets.config import Config
+
+# nbgrader runs `alembic` as a subprocess: make this environment's bin directory findable.
+_BIN = str(Path(sys.executable).parent)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
 ASSIGNMENTS = ("cnn_foundations", "cnn_architectures", "pooling_lenet_alexnet")
 COURSE_ID = "cnn-architectures"
