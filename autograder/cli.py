@@ -127,4 +127,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    from .data.fetch import DataError
+    try:
+        return int(args.func(args) or 0)
+    except (FileNotFoundError, KeyError, ValueError, DataError, RuntimeError) as exc:
+        # expected failures (a missing folder, an unknown profile or dataset, a corrupt file):
+        # one clear line that names the file and the problem, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -77,3 +77,15 @@ def test_full_profile_leaves_loaders_alone(profile):
     out = _run(code, AUTOGRADER_PROFILE=profile)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("keras.src.datasets.mnist")
+
+
+def test_mixed_precision_policy_on_gpu_workers_only():
+    code = """
+    import keras
+    print(keras.config.dtype_policy().name)
+    """
+    on = _run(code, AUTOGRADER_MIXED_PRECISION="1")
+    assert on.returncode == 0, on.stderr[-2000:]
+    assert on.stdout.strip().splitlines()[-1] == "mixed_float16"
+    off = _run(code, AUTOGRADER_MIXED_PRECISION="0")
+    assert off.stdout.strip().splitlines()[-1] == "float32"
