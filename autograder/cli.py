@@ -2,6 +2,7 @@
 
   release     generate release/ and solutions/ from source/ (nbgrader) and check them
   grade       grade a folder of submissions, write grades, feedback and reports
+  report      reports from graded results (after grading shards on several machines)
   demo        release + grade the bundled demo submissions in the smoke profile
   fetch       download datasets/weights into the cache (needs internet, verified by hash)
   provision   prepare offline data: smoke stand-ins, Keras/torchvision caches from the cache
@@ -34,11 +35,34 @@ def _grade(args: argparse.Namespace) -> int:
     from .reports import cells_frame, format_table, grades_frame, write_reports
     opts = runner.Options(submissions=Path(args.submissions), assignment=args.assignment, out=Path(args.out),
                           profile=args.profile, workers=args.workers, resume=not args.no_resume,
-                          seed=args.seed, mixed_precision=args.mixed_precision)
+                          seed=args.seed, mixed_precision=args.mixed_precision,
+                          shard=_shard(args.shard))
     results = runner.grade(opts)
+    if opts.shard[1] > 1:
+        print(f"graded shard {args.shard}; when every shard is done: "
+              f"python -m autograder report {args.out} --assignment {args.assignment}")
+        return 0
     paths = write_reports(results, Path(args.out), assignment=args.assignment, profile=args.profile)
     print(format_table(grades_frame(cells_frame(results))))
     print(f"reports in {args.out}: grades.csv, questions.csv, summary.md, feedback/, gradescope/")
+    return 0
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard {text!r}: expected INDEX/COUNT, e.g. 0/4") from None
+    return index, count
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .reports import cells_frame, format_table, grades_frame, load_results, write_reports
+    results = load_results(Path(args.out) / "results")
+    if not results:
+        raise FileNotFoundError(f"{Path(args.out) / 'results'}: no grading results to report on")
+    write_reports(results, Path(args.out), assignment=args.assignment, profile=results[0].get("profile", "?"))
+    print(format_table(grades_frame(cells_frame(results))))
     return 0
 
 
@@ -95,7 +119,14 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--no-resume", action="store_true", help="re-grade notebooks already graded")
     g.add_argument("--mixed-precision", action="store_true", help="Keras mixed_float16 on GPU workers")
+    g.add_argument("--shard", default="0/1", help="INDEX/COUNT: grade this machine's share of the students "
+                   "(a Slurm job array: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT), then `report`")
     g.set_defaults(func=_grade)
+
+    rp = sub.add_parser("report", help="write the reports from graded results (e.g. after sharded grading)")
+    rp.add_argument("out", help="the --out folder the shards wrote into")
+    rp.add_argument("--assignment", default="cnn_foundations")
+    rp.set_defaults(func=_report)
 
     d = sub.add_parser("demo", help="release + grade the bundled demo submissions (smoke profile)")
     d.add_argument("--out", default="build/demo")

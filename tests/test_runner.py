@@ -202,3 +202,13 @@ def test_second_run_resumes_without_regrading(graded):
     assert {k: _scores(v) for k, v in again.items()} == {k: _scores(v) for k, v in results.items()}
     graded_lines = [ln for ln in lines if ln.startswith("[")]
     assert graded_lines and all(("resumed" in ln or "not graded" in ln or "identical" in ln) for ln in graded_lines)
+
+
+def test_shards_partition_the_class():
+    students = [f"student{i:03d}" for i in range(200)]
+    shards = [[s for s in students if runner.in_shard(s, i, 4)] for i in range(4)]
+    assert sorted(sum(shards, [])) == students
+    assert all(20 < len(shard) < 80 for shard in shards)
+    with pytest.raises(ValueError, match="shard 4/4"):
+        runner.grade(runner.Options(submissions=Path("."), assignment="tiny", out=Path("."), shard=(4, 4),
+                                    source_root=Path("/nonexistent")))
