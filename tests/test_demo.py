@@ -13,7 +13,7 @@ import pytest
 from autograder.demo import submissions
 
 EXPECTED_AUTO = {"reference": 28, "blank": 0, "wrong_output_layer": 25, "chance_accuracy": 26,
-                 "name_error": 26, "deleted_cells": 25, "no_bias": 26, "fragile_app": 25}
+                 "name_error": 26, "deleted_cells": 25, "no_bias": 26, "fragile_app": 25, "rounding": 25}
 
 
 @pytest.fixture(scope="module")

@@ -212,3 +212,13 @@ def test_shards_partition_the_class():
     with pytest.raises(ValueError, match="shard 4/4"):
         runner.grade(runner.Options(submissions=Path("."), assignment="tiny", out=Path("."), shard=(4, 4),
                                     source_root=Path("/nonexistent")))
+
+
+def test_nbgrader_export_agrees_with_the_kit_scores(graded):
+    import pandas as pd
+    results, opts, _ = graded
+    export = pd.read_csv(opts.out / "nbgrader_grades.csv").set_index("student_id")["score"].to_dict()
+    ours: dict[str, float] = {}
+    for (student, _), result in results.items():
+        ours[student] = ours.get(student, 0.0) + sum(c["score"] or 0 for c in result["cells"])
+    assert export == ours

@@ -238,4 +238,28 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             shutil.copyfile(opts.out / origin["feedback_html"], dest)
             twin["feedback_html"] = str(dest.relative_to(opts.out))
         finish(task, twin, f"identical to {origin['student']}'s notebook, result reused")
-    return [results[(t.student, t.notebook)] for t in tasks]
+    ordered = [results[(t.student, t.notebook)] for t in tasks]
+    merge_nbgrader_exports(ordered, opts.out / "nbgrader_grades.csv")
+    return ordered
+
+
+def merge_nbgrader_exports(results: list[dict[str, Any]], to: Path) -> Path | None:
+    """One nbgrader-format CSV for the class: each notebook's `nbgrader export` row, summed per student.
+
+    A notebook that could not be run (missing, unreadable, killed) has no row and counts 0;
+    grades.csv, written by the reports, carries the reasons.
+    """
+    import pandas as pd
+
+    rows = pd.DataFrame([dict(r["nbgrader_export"], student_id=r["student"])
+                         for r in results if r.get("nbgrader_export")])
+    if rows.empty:
+        return None
+    for column in ("raw_score", "late_submission_penalty", "score", "max_score"):
+        rows[column] = pd.to_numeric(rows[column])
+    keys = ["assignment", "student_id"]
+    merged = rows.groupby(keys, as_index=False).agg(
+        raw_score=("raw_score", "sum"), late_submission_penalty=("late_submission_penalty", "sum"),
+        score=("score", "sum"), max_score=("max_score", "first"))
+    merged.to_csv(to, index=False)
+    return to

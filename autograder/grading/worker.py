@@ -71,6 +71,21 @@ def scored_cells(gradebook: Path, assignment: str, student: str, notebook: str,
     return sorted(cells, key=lambda c: order.get(c["grade_id"], len(order)))
 
 
+def export_row(gradebook: Path, to: Path, student: str) -> dict[str, Any] | None:
+    """nbgrader's own CSV export of this task's gradebook; the student's row (the runner sums them)."""
+    import csv
+
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+
+    plugin = CsvExportPlugin()
+    plugin.to = str(to)
+    with Gradebook(f"sqlite:///{gradebook}") as gb:
+        plugin.export(gb)
+    with open(to, newline="") as fh:
+        return next((row for row in csv.DictReader(fh) if row["student_id"] == student), None)
+
+
 def served_data(log: Path) -> list[dict[str, str]]:
     seen: dict[str, dict[str, str]] = {}
     if log.is_file():
@@ -102,6 +117,7 @@ def run(task: dict[str, Any]) -> dict[str, Any]:
     if graded.get("success") and t.autograded.is_file():
         result["cells"] = scored_cells(t.gradebook, t.assignment, t.student, t.notebook, t.autograded)
         feedback = api.generate_feedback(t.assignment, t.student, force=True)
+        result["nbgrader_export"] = export_row(t.gradebook, root / "nbgrader_grades.csv", t.student)
         result["feedback_html"] = str(t.feedback) if feedback.get("success") and t.feedback.is_file() else None
     else:
         log = (graded.get("log") or "") + (graded.get("error") or "")
