@@ -182,3 +182,23 @@ def test_manifest_lists_every_file_the_course_uses(name):
     else:
         assert entry.known_hash.split(":")[0] in {"sha256", "md5", "sha256-prefix"}
     assert entry.licence
+
+
+def test_torchvision_dataset_files_are_provisioned_under_a_dataset_root(entries, monkeypatch, server, tmp_path):
+    import gzip
+    body = gzip.compress(PAYLOAD, mtime=0)
+    monkeypatch.setattr(server, "mode", "full")
+    monkeypatch.setitem(manifest.REGISTRY, "tiny_gz", manifest.Entry(
+        "tiny_gz", f"{server.url}/tiny.gz", "sha256:" + hashlib.sha256(body).hexdigest(), "dataset",
+        "train-images-idx3-ubyte.gz", "test data", torchvision_path="MNIST/raw/train-images-idx3-ubyte.gz"))
+    cache.file_path("train-images-idx3-ubyte.gz").write_bytes(body)   # as if fetched
+    report = provision.provision_torch_cache(["tiny_gz"], torch_home=tmp_path / "torch",
+                                             dataset_root=tmp_path / "data")
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    assert report.ok and (raw / "train-images-idx3-ubyte.gz").read_bytes() == body
+    assert (raw / "train-images-idx3-ubyte").read_bytes() == PAYLOAD
+
+
+def test_provisioning_an_unpinned_entry_reports_it_missing(entries, tmp_path):
+    report = provision.provision_torch_cache(["tiny_unpinned"], torch_home=tmp_path / "torch")
+    assert "tiny_unpinned" in report.missing and not report.ok

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from autograder.data import served, sources
+from autograder.data import served, sources, standins
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +58,64 @@ def test_full_profile_needs_the_real_files(monkeypatch, tmp_path):
 def test_unknown_folder_is_a_clear_error():
     with pytest.raises(KeyError, match="unknown image folder"):
         served.image_folder("flowers")
+
+
+def test_write_mnist_idx_is_what_torchvision_reads(tmp_path):
+    import torchvision   # conftest imported torch/torchvision before anything imports keras
+
+    served.write_mnist_idx(tmp_path / "data")
+    train = torchvision.datasets.MNIST(tmp_path / "data", train=True, download=False)
+    test = torchvision.datasets.MNIST(tmp_path / "data", train=False, download=False)
+    (x, y), (xt, yt) = served.mnist()
+    assert len(train) == 4000 and len(test) == 1000
+    assert (train.data.numpy() == x).all() and (train.targets.numpy() == y).all()
+    assert (test.data.numpy() == xt).all() and (test.targets.numpy() == yt).all()
+
+
+def test_served_log_lines_name_dataset_description_and_profile(tmp_path):
+    import json
+    served.mnist()
+    served.image_folder("chest_xray")
+    lines = [json.loads(l) for l in (tmp_path / "served.jsonl").read_text().splitlines()]
+    assert [l["dataset"] for l in lines] == ["mnist", "chest_xray"]
+    assert all(l["profile"] == "smoke" for l in lines)
+    assert "real digits" in lines[0]["description"] and "stand-in" in lines[1]["description"]
+
+
+@pytest.mark.parametrize("make,classes", [(standins.xray_folder, {"NORMAL", "PNEUMONIA"})])
+def test_generated_folders_are_deterministic_written_once_and_regenerated_on_change(tmp_path, make, classes):
+    a = make(tmp_path / "a", n_per_class=8, size=32)
+    b = make(tmp_path / "b", n_per_class=8, size=32)
+    for split, n in (("train", 8), ("test", 2)):
+        assert {d.name for d in (a / split).iterdir()} == classes
+        assert all(len(list((a / split / c).glob("*.png"))) == n for c in classes)
+    files = sorted(p.relative_to(a) for p in a.rglob("*.png"))
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*.png"))
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)      # seeded
+    stamp = {f: (a / f).stat().st_mtime_ns for f in files}
+    make(tmp_path / "a", n_per_class=8, size=32)
+    assert stamp == {f: (a / f).stat().st_mtime_ns for f in files}                # idempotent
+    make(tmp_path / "a", n_per_class=4, size=32)
+    assert all(len(list((a / "train" / c).glob("*.png"))) == 4 for c in classes)  # parameters changed
+
+
+def test_xray_classes_differ_in_lung_opacity(tmp_path):
+    from PIL import Image
+    root = standins.xray_folder(tmp_path, n_per_class=20, size=64)
+    lungs = {c: np.mean([np.asarray(Image.open(p), float)[20:44, 10:54].mean()
+                         for p in (root / "train" / c).glob("*.png")]) for c in ("NORMAL", "PNEUMONIA")}
+    assert lungs["PNEUMONIA"] > lungs["NORMAL"] + 3
+
+
+def test_cifar_stand_in_is_padded_fashion_mnist():
+    (x, y), (xt, yt) = standins.cifar_shaped_fashion(50, 10)
+    assert x.dtype == np.uint8 and y.dtype == np.uint8 and y.shape == (50, 1) and xt.shape == (10, 32, 32, 3)
+    assert (x[:, :2] == 0).all() and (x[:, :, -2:] == 0).all() and x.max() > 200
+    assert "stand-in for CIFAR-10" in standins.CIFAR_STANDIN
+
+
+@pytest.mark.parametrize("name", ["astronaut", "chelsea", "coffee", "grace_hopper"])
+def test_real_photos(name):
+    image = sources.photo(name)
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3 and min(image.shape[:2]) >= 200
+    assert image.std() > 20

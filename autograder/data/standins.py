@@ -15,9 +15,7 @@ import numpy as np
 from . import sources
 
 CIFAR_STANDIN = "fashion-mnist-32x32x3 (stand-in for CIFAR-10)"
-SHAPES_STANDIN = "synthetic-shapes (stand-in for the flower photos)"
 XRAY_STANDIN = "synthetic-xray (stand-in for the chest X-ray set)"
-SHAPE_CLASSES = ("circle", "square", "triangle")
 XRAY_CLASSES = ("NORMAL", "PNEUMONIA")
 MARKER = ".complete"
 VERSION = 1
@@ -63,38 +61,6 @@ def _write_tree(root: Path, params: dict, classes: tuple[str, ...], n_train: int
                                                        compress_level=1)
     marker.write_text(json.dumps(params, sort_keys=True))
     return root
-
-
-def _shape(size: int) -> Callable[[np.random.Generator, str], np.ndarray]:
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
-
-    def render(rng: np.random.Generator, cls: str) -> np.ndarray:
-        r = rng.uniform(0.18, 0.32) * size
-        cx, cy = rng.uniform(r, size - r, 2)
-        if cls == "circle":
-            mask = (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
-        elif cls == "square":
-            mask = (np.abs(xx - cx) <= r * 0.85) & (np.abs(yy - cy) <= r * 0.85)
-        else:  # triangle, apex up
-            top, bottom = cy - r, cy + r * 0.8
-            half = (yy - top) / (bottom - top) * r
-            mask = (yy >= top) & (yy <= bottom) & (np.abs(xx - cx) <= half)
-        background = rng.uniform(0, 255, 3)
-        colour = (background + rng.uniform(90, 165, 3)) % 256
-        img = np.where(mask[..., None], colour, background)
-        img = img + rng.normal(0, 12, img.shape)
-        return np.clip(img, 0, 255).astype(np.uint8)
-
-    return render
-
-
-def shapes_folder(root: str | Path, n_per_class: int = 100, size: int = 64,
-                  n_test_per_class: int | None = None, seed: int = 0) -> Path:
-    """Class-per-folder PNGs of circles, squares and triangles (random place, size, colours,
-    noise): ``root/train/<class>/`` (for ``validation_split``) and held-out ``root/test/<class>/``."""
-    n_test = max(1, n_per_class // 4) if n_test_per_class is None else n_test_per_class
-    return _write_tree(Path(root), {"kind": "shapes", "size": size}, SHAPE_CLASSES,
-                       n_per_class, n_test, _shape(size), seed)
 
 
 def _xray(size: int) -> Callable[[np.random.Generator, str], np.ndarray]:

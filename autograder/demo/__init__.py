@@ -58,7 +58,7 @@ def main(*, workers: int | None = None, out: Path = REPO / "build" / "demo", res
     write_reports(results, out, assignment=ASSIGNMENT, profile="smoke")
     print()
     print(format_table(grades_frame(cells_frame(results))))
-    print(f"\nreports in {out}: grades.csv, questions.csv, question_matrix.csv, summary.md, "
+    print(f"\nreports in {out}: grades.csv, questions.csv, question_matrix.csv, nbgrader_grades.csv, summary.md, "
           "grade_distribution.png, feedback/<student>/, gradescope/<student>/results.json")
     errors = expectation_errors(results, roster)
     if errors:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure  # no pyplot: no global state, Agg canvas by default
+from matplotlib.ticker import MaxNLocator
 
 from .tables import NOTEBOOK_PREFIX, notebook_columns, notebook_status, question_difficulty
 
@@ -74,6 +75,7 @@ def plot_distribution(grades: pd.DataFrame, path: Path) -> Path:
     ax.hist(values, bins=range(0, 101, 10), color="#4c72b0", edgecolor="white")
     ax.set(xlim=(0, 100), xlabel="autograded score (%)", ylabel="students",
            title=f"Grade distribution (n={len(values)})")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     return path

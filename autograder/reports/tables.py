@@ -80,7 +80,12 @@ def _fill_missing_notebooks(rows: list[dict]) -> list[dict]:
 
 
 def cells_frame(results: Iterable[dict]) -> pd.DataFrame:
-    """One row per student/notebook/cell; pending cells have ``score`` NaN and ``needs_manual``."""
+    """One row per student/notebook/cell, sorted by student, notebook and cell order.
+
+    A cell flagged ``needs_manual`` (or without a score) is pending: ``score`` NaN. When several
+    results cover one student/notebook the last wins; a notebook some students have and another
+    lacks is added for that student with status ``missing`` and score 0.
+    """
     rows = [
         _cell_row(result, cell, i)
         for result in _latest_per_notebook(results)
