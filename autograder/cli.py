@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -58,9 +59,16 @@ def _shard(text: str) -> tuple[int, int]:
 
 def _report(args: argparse.Namespace) -> int:
     from .reports import cells_frame, format_table, grades_frame, load_results, write_reports
+    from .reports import manual
     results = load_results(Path(args.out) / "results")
     if not results:
         raise FileNotFoundError(f"{Path(args.out) / 'results'}: no grading results to report on")
+    if args.manual:
+        applied = manual.apply(results, Path(args.manual))
+        for result in results:   # keep the scores with the results, so later reports include them
+            path = Path(args.out) / "results" / result["student"] / f"{result['notebook']}.json"
+            path.write_text(json.dumps(result, indent=1))
+        print(f"applied {applied} hand-graded score(s) from {args.manual}")
     write_reports(results, Path(args.out), assignment=args.assignment, profile=results[0].get("profile", "?"))
     print(format_table(grades_frame(cells_frame(results))))
     return 0
@@ -126,6 +134,7 @@ def parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="write the reports from graded results (e.g. after sharded grading)")
     rp.add_argument("out", help="the --out folder the shards wrote into")
     rp.add_argument("--assignment", default="cnn_foundations")
+    rp.add_argument("--manual", help="a filled manual_to_grade.csv: scores for the hand-graded answers")
     rp.set_defaults(func=_report)
 
     d = sub.add_parser("demo", help="release + grade the bundled demo submissions (smoke profile)")

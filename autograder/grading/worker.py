@@ -52,11 +52,22 @@ def messages(autograded: Path) -> dict[str, str]:
     return found
 
 
+def manual_answers(autograded: Path) -> dict[str, str]:
+    """The text of each hand-graded answer cell, for the graders' sheet."""
+    if not autograded.is_file():
+        return {}
+    nb = nbformat.read(autograded, as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+            and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+
+
 def scored_cells(gradebook: Path, assignment: str, student: str, notebook: str,
                  autograded: Path) -> list[dict[str, Any]]:
     from nbgrader.api import Gradebook
 
     errors = messages(autograded)
+    answers = manual_answers(autograded)
     cells = []
     with Gradebook(f"sqlite:///{gradebook}") as gb:
         submission = gb.find_submission_notebook(notebook, assignment, student)
@@ -67,6 +78,8 @@ def scored_cells(gradebook: Path, assignment: str, student: str, notebook: str,
                           "kind": "manual" if manual else "auto", "score": score,
                           "max_score": float(grade.max_score), "needs_manual": bool(grade.needs_manual_grade),
                           "message": errors.get(grade.name, "")})
+            if manual:
+                cells[-1]["answer"] = answers.get(grade.name, "")
     order = {c["grade_id"]: i for i, c in enumerate(grade_cells(gradebook, assignment, notebook))}
     return sorted(cells, key=lambda c: order.get(c["grade_id"], len(order)))
 

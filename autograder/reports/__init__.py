@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .feedback import write_feedback
 from .gradescope import write_gradescope
+from .manual import write_sheet
 from .provenance import data_served, run_note
 from .summary import format_table, plot_difficulty, plot_distribution, summary_markdown
 from .tables import cells_frame, grades_frame, question_matrix, questions_frame, write_csvs
@@ -63,6 +64,7 @@ def write_reports(results: list[dict], out_dir: Path, *, assignment: str, profil
     questions = questions_frame(cells)
 
     paths = write_csvs(cells, out_dir)
+    paths["manual_to_grade_csv"] = write_sheet(mine, out_dir)
     paths["summary_md"] = out_dir / "summary.md"
     paths["summary_md"].write_text(
         summary_markdown(cells, grades, questions, assignment=assignment, note=note), encoding="utf-8")
