@@ -3,6 +3,7 @@
 Accepted layouts under the submissions folder:
   <student>/<assignment>/*.ipynb   (nbgrader's own)      <student>/*.ipynb
   <student>.zip                    (an LMS download; any folder depth inside)
+and the whole folder may itself be one .zip (a class download from the LMS).
 Notebooks are identified by the nbgrader cell ids they contain, so a renamed file
 ("03-keras-mnist (1).ipynb", "Copy of ...") is still graded as the right notebook.
 """
@@ -87,6 +88,14 @@ def identify(student: str, files: list[Path], expected: dict[str, set[str]]) -> 
 def collect(submissions: Path, assignment: str, release_dir: Path, scratch: Path) -> list[Submission]:
     """All submissions in a folder, each with its notebooks identified."""
     submissions = Path(submissions)
+    if submissions.is_file() and submissions.suffix == ".zip":
+        try:
+            submissions = _unpack(submissions, Path(scratch) / "class")
+        except (zipfile.BadZipFile, ValueError) as exc:
+            raise ValueError(f"{submissions}: cannot unpack the class download ({exc})") from exc
+        entries = [e for e in submissions.iterdir() if not e.name.startswith((".", "__MACOSX"))]
+        if len(entries) == 1 and entries[0].is_dir() and not list(entries[0].glob("*.ipynb")):
+            submissions = entries[0]          # the zip wraps everything in one top folder
     if not submissions.is_dir():
         raise FileNotFoundError(f"{submissions}: the submissions folder does not exist")
     expected = expected_notebooks(release_dir)
