@@ -96,6 +96,7 @@ def graded(course, tmp_path_factory):
         if cell.metadata.get("nbgrader", {}).get("grade"):
             cell.source = "pass  # tests removed"
     student("tampers", tamper)
+    student("patches_checks", _answered(course, "01-tiny.ipynb", ("t_code", SQUARE + "\nimport autograder.checks as c\nc.require = print")))
     dup = _answered(course, "01-tiny.ipynb")
     dup.cells.insert(2, nbformat.from_dict(json.loads(json.dumps(dup.cells[1]))))
     dup.cells[2].id = "dup-cell"
@@ -222,3 +223,14 @@ def test_nbgrader_export_agrees_with_the_kit_scores(graded):
     for (student, _), result in results.items():
         ours[student] = ours.get(student, 0.0) + sum(c["score"] or 0 for c in result["cells"])
     assert export == ours
+
+
+def test_answers_touching_the_grader_are_flagged_for_review(graded):
+    import pandas as pd
+    results, opts, lines = graded
+    assert results[("patches_checks", "01-tiny")]["flags"] == ["t_code: import autograder.checks as c"]
+    assert results[("good", "01-tiny")]["flags"] == []
+    flagged = pd.read_csv(opts.out / "flagged_for_review.csv")
+    assert flagged.to_dict("records") == [{"student": "patches_checks", "notebook": "01-tiny",
+                                           "where": "t_code: import autograder.checks as c"}]
+    assert any("flagged for review" in line for line in lines)

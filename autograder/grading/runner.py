@@ -133,8 +133,16 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             tasks.append(task)
 
     from ..data import served
-    for line in served.prepare(opts.profile):   # generated once here; workers only read
-        opts.log(f"  data: {line}")
+    previous = os.environ.get("AUTOGRADER_OFFLINE")
+    os.environ["AUTOGRADER_OFFLINE"] = "1"      # grading never downloads: data comes from the cache
+    try:
+        for line in served.prepare(opts.profile):   # generated once here; workers only read
+            opts.log(f"  data: {line}")
+    finally:
+        if previous is None:
+            os.environ.pop("AUTOGRADER_OFFLINE")
+        else:
+            os.environ["AUTOGRADER_OFFLINE"] = previous
     gpus = devices.visible_gpus()
     n_workers = devices.worker_count(opts.workers, gpus)
     opts.workers = n_workers
@@ -158,6 +166,8 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             score = sum(c["score"] or 0 for c in auto)
             top = sum(c["max_score"] for c in auto)
             status = "" if result["status"] == "graded" else f"  [{result['status']}: {result['reason']}]"
+            if result.get("flags"):
+                status += f"  [flagged for review: {'; '.join(result['flags'])}]"
             opts.log(f"[{done[0]:>3}/{len(tasks)}] {task.student:<20} {task.notebook:<22} "
                      f"{score:g}/{top:g}  {how}{status}")
 
@@ -240,7 +250,18 @@ def grade(opts: Options) -> list[dict[str, Any]]:
         finish(task, twin, f"identical to {origin['student']}'s notebook, result reused")
     ordered = [results[(t.student, t.notebook)] for t in tasks]
     merge_nbgrader_exports(ordered, opts.out / "nbgrader_grades.csv")
+    write_flags(ordered, opts.out / "flagged_for_review.csv")
     return ordered
+
+
+def write_flags(results: list[dict[str, Any]], to: Path) -> Path:
+    """Answers whose code touches the grader or the module table: a human looks at these."""
+    import pandas as pd
+
+    rows = [{"student": r["student"], "notebook": r["notebook"], "where": flag}
+            for r in results for flag in r.get("flags", [])]
+    pd.DataFrame(rows, columns=["student", "notebook", "where"]).to_csv(to, index=False)
+    return to
 
 
 def merge_nbgrader_exports(results: list[dict[str, Any]], to: Path) -> Path | None:

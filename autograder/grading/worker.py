@@ -17,6 +17,9 @@ from typing import Any
 import nbformat
 
 QUESTION = re.compile(r"^(q\d+)")
+# Answer code that reaches into the grader or the interpreter's module table is flagged for review:
+# checks run in the student's kernel, so such code could replace them.
+SUSPICIOUS = re.compile(r"\bautograder\b|sys\.modules|__builtins__|builtins\.")
 
 
 def question_of(grade_id: str) -> str:
@@ -50,6 +53,24 @@ def messages(autograded: Path) -> dict[str, str]:
             if output.get("output_type") == "error":
                 found[meta["grade_id"]] = f"{output.get('ename')}: {output.get('evalue')}".strip()
     return found
+
+
+def integrity_flags(submitted: Path) -> list[str]:
+    """Cells of the student's own code that touch the grader or the module table (for a human to review)."""
+    try:
+        nb = nbformat.read(submitted, as_version=4)
+    except Exception:   # an unreadable notebook is reported as such elsewhere
+        return []
+    flags = []
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or meta.get("locked") or meta.get("grade"):
+            continue   # locked and test cells are restored from the source before running
+        for line in cell.source.splitlines():
+            if SUSPICIOUS.search(line):
+                where = meta.get("grade_id") or f"cell {index}"
+                flags.append(f"{where}: {line.strip()[:120]}")
+    return flags
 
 
 def manual_answers(autograded: Path) -> dict[str, str]:
@@ -141,6 +162,7 @@ def run(task: dict[str, Any]) -> dict[str, Any]:
         result["cells"] = [dict(c, message=result["reason"]) for c in
                            grade_cells(t.gradebook, t.assignment, t.notebook)]
         result["feedback_html"] = None
+    result["flags"] = integrity_flags(t.submitted)
     result["elapsed_s"] = round(time.monotonic() - started, 2)
     result["data_served"] = served_data(Path(task["served_log"]))
     result["metrics"] = _jsonl(Path(task["metrics_log"])) if task.get("metrics_log") else []
