@@ -11,13 +11,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from . import release
 from .demo import submissions
 from .grading import runner
 
@@ -59,13 +57,8 @@ print(json.dumps(out))
 
 
 def grade_once(out: Path) -> list[dict]:
-    release.generate(REPO, [ASSIGNMENT])
-    tmp = out / "all"
-    submissions.write_all(REPO / "source" / ASSIGNMENT, REPO / "release" / ASSIGNMENT, tmp)
     subs = out / "submissions"
-    shutil.rmtree(subs, ignore_errors=True)
-    (subs).mkdir(parents=True)
-    shutil.copytree(tmp / "reference", subs / "reference")
+    submissions.write_all(REPO / "source" / ASSIGNMENT, REPO / "release" / ASSIGNMENT, subs, only=["reference"])
     opts = runner.Options(submissions=subs, assignment=ASSIGNMENT, out=out / "graded", profile="smoke",
                           workers=1, resume=False, reuse_identical=False)
     return runner.grade(opts)

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -33,7 +32,7 @@ def _release(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from .grading import runner
-    from .reports import cells_frame, format_table, grades_frame, write_reports
+    from .reports import grade_table, write_reports
     opts = runner.Options(submissions=Path(args.submissions), assignment=args.assignment, out=Path(args.out),
                           profile=args.profile, workers=args.workers, resume=not args.no_resume,
                           seed=args.seed, mixed_precision=args.mixed_precision,
@@ -43,8 +42,8 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"graded shard {args.shard}; when every shard is done: "
               f"python -m autograder report {args.out} --assignment {args.assignment}")
         return 0
-    paths = write_reports(results, Path(args.out), assignment=args.assignment, profile=args.profile)
-    print(format_table(grades_frame(cells_frame(results))))
+    write_reports(results, Path(args.out), assignment=args.assignment, profile=args.profile)
+    print(grade_table(results))
     print(f"reports in {args.out}: grades.csv, questions.csv, summary.md, feedback/, gradescope/")
     return 0
 
@@ -58,8 +57,8 @@ def _shard(text: str) -> tuple[int, int]:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .reports import cells_frame, format_table, grades_frame, load_results, write_reports
-    from .reports import manual
+    from .grading.worker import write_json
+    from .reports import grade_table, load_results, manual, write_reports
     results = load_results(Path(args.out) / "results")
     if not results:
         raise FileNotFoundError(f"{Path(args.out) / 'results'}: no grading results to report on")
@@ -67,10 +66,10 @@ def _report(args: argparse.Namespace) -> int:
         applied = manual.apply(results, Path(args.manual))
         for result in results:   # keep the scores with the results, so later reports include them
             path = Path(args.out) / "results" / result["student"] / f"{result['notebook']}.json"
-            path.write_text(json.dumps(result, indent=1))
+            write_json(path, result)
         print(f"applied {applied} hand-graded score(s) from {args.manual}")
     write_reports(results, Path(args.out), assignment=args.assignment, profile=results[0].get("profile", "?"))
-    print(format_table(grades_frame(cells_frame(results))))
+    print(grade_table(results))
     return 0
 
 

@@ -4,7 +4,6 @@ import torch  # noqa: F401  (import order matters, see above)
 import torchvision  # noqa: F401
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
-# nbgrader runs `alembic` from the environment's bin directory
-os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
 @pytest.fixture(scope="session")

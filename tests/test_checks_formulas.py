@@ -130,3 +130,11 @@ def test_compare_function_on_pooling_arrays():
     assert checks.compare_function(max_pool, lambda x, w, s: checks.pool2d(x, w, s), [(x, 2, 2)]) == 1
     with pytest.raises(CheckFailed, match=r"min_pool_wrong\(\[\[ ?0\., +1\..*\], 2, 2\) returned \[\[ ?5\., +7\.\]"):
         checks.compare_function(min_pool_wrong, ref_min, [(x, 2, 2)])
+
+
+def test_accuracy_reaches_passes_above_and_fails_below_the_threshold():
+    import numpy as np
+    labels = np.arange(1000) % 10
+    assert checks.accuracy_reaches(0.95, labels, 0.9) == 0.95
+    with pytest.raises(checks.CheckFailed, match=r"held-out accuracy 0\.100 on 1,000 held-out images is below 0\.90 .* chance"):
+        checks.accuracy_reaches(0.10, labels, 0.9, what="held-out accuracy")

@@ -9,7 +9,7 @@ Conventions: answers expose documented names (``model``, ``history``, ``test_acc
 """
 
 from .data import data_loader, directory_iterator, scaled_images
-from .evaluate import (accuracy, accuracy_at_least, history_metric, labels_of, matches_reported,
+from .evaluate import (accuracy, accuracy_at_least, accuracy_reaches, history_metric, labels_of, matches_reported,
                        predict_labels, predict_scores, to_numpy, value_at_least)
 from .feedback import CheckFailed, fmt_number, fmt_shape
 from .formulas import (compare_function, conv_output_size, conv_params, dense_params, pool2d,
@@ -27,7 +27,7 @@ __all__ = [
     "require", "expect_type", "framework_of", "is_keras", "is_torch",
     "forward_shape", "output_shape", "count_params", "param_count", "frozen_vs_trainable",
     "transfer_frozen", "layer_kinds", "layer_sequence", "conv_layers",
-    "predict_scores", "predict_labels", "labels_of", "to_numpy", "accuracy", "accuracy_at_least",
+    "predict_scores", "predict_labels", "labels_of", "to_numpy", "accuracy", "accuracy_at_least", "accuracy_reaches",
     "value_at_least", "matches_reported", "history_metric",
     "conv_output_size", "same_padding_output", "valid_padding_output", "conv_params",
     "dense_params", "receptive_field", "pool2d", "compare_function",

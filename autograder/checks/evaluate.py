@@ -17,7 +17,7 @@ from .models import _first_output, _short_error, _torch_device, leaf_layers
 
 __all__ = [
     "to_numpy", "adapt_keras_input", "adapt_torch_input", "predict_labels", "labels_of",
-    "accuracy", "accuracy_at_least", "value_at_least", "matches_reported", "history_metric",
+    "accuracy", "accuracy_at_least", "accuracy_reaches", "value_at_least", "matches_reported", "history_metric",
 ]
 
 
@@ -181,7 +181,14 @@ def accuracy_at_least(model: Any, x: Any, y: Any, threshold: float, *,
                       question: str | None = None) -> float:
     """Check accuracy on held-out ``(x, y)`` reaches ``threshold``; return the accuracy."""
     labels = labels_of(y)
-    acc = accuracy(model, x, labels)
+    return accuracy_reaches(accuracy(model, x, labels), labels, threshold, reveal_threshold=reveal_threshold,
+                            what=what, question=question)
+
+
+def accuracy_reaches(acc: float, labels: Any, threshold: float, *, reveal_threshold: bool = True,
+                     what: str = "test accuracy", question: str | None = None) -> float:
+    """Check an accuracy already measured on held-out ``labels`` reaches ``threshold``."""
+    labels = labels_of(labels)
     if acc >= threshold:
         return acc
     bar = f"{threshold:.2f}" if reveal_threshold else "the required threshold for this question"

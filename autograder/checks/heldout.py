@@ -28,18 +28,19 @@ def _report(value: float, question: str) -> float:
     return value
 
 
-def _checked(model: Any, x: np.ndarray, y: np.ndarray, question: str, what: str) -> float:
-    from .evaluate import accuracy, accuracy_at_least
+def _checked(model: Any, x: np.ndarray, y: np.ndarray, question: str) -> float:
+    from .evaluate import accuracy, accuracy_reaches, labels_of
 
-    _report(accuracy(model, x, y), question)
-    return accuracy_at_least(model, x, y, _threshold(question), what="held-out accuracy")
+    labels = labels_of(y)
+    acc = _report(accuracy(model, x, labels), question)
+    return accuracy_reaches(acc, labels, _threshold(question), what="held-out accuracy")
 
 
 def dataset_accuracy(model: Any, dataset: str, question: str) -> float:
     """Accuracy of ``model`` on the test split of a served dataset ("mnist", "cifar10")."""
     from ..data import served
     (_, _), (x_test, y_test) = getattr(served, dataset)()
-    return _checked(model, x_test, np.asarray(y_test).reshape(-1), question, "held-out test images")
+    return _checked(model, x_test, np.asarray(y_test).reshape(-1), question)
 
 
 def _model_image_size(model: Any) -> tuple[int, int, int]:
@@ -76,7 +77,7 @@ def folder_accuracy(model: Any, folder: Path, question: str, *, color_mode: str 
     """Accuracy of a Keras ``model`` on a held-out class-per-folder tree (classes in sorted order)."""
     height, width, channels = _model_image_size(model)
     x, y, _ = load_folder(folder, (height, width), channels)
-    return _checked(model, x, y, question, "held-out images")
+    return _checked(model, x, y, question)
 
 
 def sample_images(folder: Path, per_class: int = 3) -> list[tuple[bytes, str]]:

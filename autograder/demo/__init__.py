@@ -39,7 +39,7 @@ def expectation_errors(results: list[dict[str, Any]], roster: dict[str, dict[str
 
 
 def main(*, workers: int | None = None, out: Path = REPO / "build" / "demo", resume: bool = True) -> int:
-    from ..reports import cells_frame, format_table, grades_frame, write_reports
+    from ..reports import grade_table, write_reports
 
     out = Path(out)
     names = release.generate(REPO)
@@ -57,7 +57,7 @@ def main(*, workers: int | None = None, out: Path = REPO / "build" / "demo", res
     results = runner.grade(opts)
     write_reports(results, out, assignment=ASSIGNMENT, profile="smoke")
     print()
-    print(format_table(grades_frame(cells_frame(results))))
+    print(grade_table(results))
     print(f"\nreports in {out}: grades.csv, questions.csv, question_matrix.csv, nbgrader_grades.csv, summary.md, "
           "grade_distribution.png, feedback/<student>/, gradescope/<student>/results.json")
     errors = expectation_errors(results, roster)

@@ -5,7 +5,7 @@ import re
 import shutil
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import nbformat
 
@@ -44,14 +44,17 @@ def apply_edit(nb: nbformat.NotebookNode, edit: dict[str, Any], where: str) -> N
     cell.source = cell.source.replace(edit["replace"], edit["with"], 1)
 
 
-def write_all(source_dir: Path, release_dir: Path, out: Path, table: Path = STUDENTS) -> dict[str, dict[str, Any]]:
-    """One folder per demo student under ``out`` (nbgrader layout <student>/<notebook>.ipynb)."""
-    roster = students(table)
+def write_all(source_dir: Path, release_dir: Path, out: Path, table: Path = STUDENTS, *,
+              only: list[str] | None = None,
+              keep: Callable[[Path], bool] = lambda notebook: True) -> dict[str, dict[str, Any]]:
+    """One folder per demo student under ``out`` (nbgrader layout <student>/<notebook>.ipynb);
+    ``only`` some students, ``keep`` only the release notebooks it accepts."""
+    roster = {name: spec for name, spec in students(table).items() if only is None or name in only}
     shutil.rmtree(out, ignore_errors=True)
     for student, spec in roster.items():
         folder = out / student
         folder.mkdir(parents=True)
-        for release_nb in sorted(Path(release_dir).glob("*.ipynb")):
+        for release_nb in sorted(filter(keep, Path(release_dir).glob("*.ipynb"))):
             if spec.get("base") == "release":
                 nb = nbformat.read(release_nb, 4)
             else:

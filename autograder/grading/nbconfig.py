@@ -18,16 +18,11 @@ COURSE_ID = "cnn-architectures"
 
 def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config:
     """Settings for authoring (generate_assignment / generate_solution) and autograding."""
-    from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearMarkScheme,
-                                        ClearOutput, Execute, IncludeHeaderFooter, LimitOutput,
-                                        LockCells, SaveAutoGrades)
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
-
-    from nbgrader.preprocessors import CheckCellMetadata as _Check, ClearOutput as _Clear, OverwriteCells, OverwriteKernelspec
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
+                                        ClearMarkScheme, ClearOutput, Execute, GetGrades,
+                                        IncludeHeaderFooter, LimitOutput, LockCells, OverwriteCells,
+                                        OverwriteKernelspec, SaveAutoGrades)
 
     from .preprocessors import DeduplicateCells, ScoreByExceptions, ShortenTracebacks
 
@@ -45,7 +40,9 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
     c.LimitOutput.max_lines = 400              # huge outputs are cut, not stored
     c.LimitOutput.max_traceback = 60
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and still runs
-    c.Autograde.sanitize_preprocessors = [_Clear, DeduplicateCells, OverwriteKernelspec, OverwriteCells, _Check]
+    # nbgrader's sanitize pipeline, with DeduplicateCells in place of its DeduplicateIds
+    c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateCells, OverwriteKernelspec,
+                                          OverwriteCells, CheckCellMetadata]
     c.Autograde.autograde_preprocessors = [
         Execute, ScoreByExceptions, ClearMetadataPreprocessor, LimitOutput,
         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
@@ -53,5 +50,4 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
     # Feedback shows each test's visible part and its message, never hidden test source.
     c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortenTracebacks,
                                         CSSHTMLHeaderPreprocessor]
-    del Autograde  # imported to fail early if nbgrader's layout changes
     return c

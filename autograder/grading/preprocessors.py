@@ -60,9 +60,11 @@ class DeduplicateCells(NbGraderPreprocessor):
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> Tuple[NotebookNode, ResourcesDict]:
         seen: set[str] = set()
         for cell in reversed(nb.cells):
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            meta = cell.get("metadata", {})
+            grade_id = meta.get("nbgrader", {}).get("grade_id")
             if grade_id is None:
-                cell.get("metadata", {}).pop("nbgrader", None) if not cell.get("metadata", {}).get("nbgrader") else None
+                if "nbgrader" in meta and not meta["nbgrader"]:
+                    del meta["nbgrader"]   # an empty dict (left by other tools) breaks OverwriteCells too
                 continue
             if grade_id in seen:
                 self.log.warning("Cell with id '%s' exists multiple times; grading the last one", grade_id)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from .. import kernel, profiles
 from . import collect, course, devices, limits
-from .worker import grade_cells
+from .worker import unscored, write_json
 
 REPO = Path(__file__).resolve().parents[2]
 GRADER = ""
@@ -80,17 +80,10 @@ def _result_path(opts: Options, task: Task) -> Path:
 
 
 def _unavailable(template: Path, opts: Options, task: Task, status: str, reason: str) -> dict[str, Any]:
-    cells = [dict(c, message=reason) for c in grade_cells(template / "gradebook.db", opts.assignment, task.notebook)]
+    cells = unscored(template / "gradebook.db", opts.assignment, task.notebook, reason)
     return {"student": task.student, "assignment": opts.assignment, "notebook": task.notebook,
             "status": status, "reason": reason, "profile": opts.profile, "cells": cells,
             "feedback_html": None, "elapsed_s": 0.0, "data_served": []}
-
-
-def _write(path: Path, result: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    tmp.replace(path)
 
 
 def _env(opts: Options, slot: int, gpus: list[str], served_log: Path, ipython_dir: Path) -> dict[str, str]:
@@ -158,7 +151,7 @@ def grade(opts: Options) -> list[dict[str, Any]]:
 
     def finish(task: Task, result: dict[str, Any], how: str) -> None:
         result["input_digest"] = task.digest
-        _write(_result_path(opts, task), result)
+        write_json(_result_path(opts, task), result)
         with lock:
             results[(task.student, task.notebook)] = result
             done[0] += 1

@@ -39,20 +39,36 @@ def grade_cells(gradebook: Path, assignment: str, notebook: str) -> list[dict[st
                  "needs_manual": c.cell_type != "code", "message": ""} for c in nb.grade_cells]
 
 
-def messages(autograded: Path) -> dict[str, str]:
-    """Per grade cell: the error a failed test raised, as ``Error: message`` (no source, no traceback)."""
-    found: dict[str, str] = {}
+def read_autograded(autograded: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Per grade cell of the executed notebook: the error a failed test raised (as ``Error: message``,
+    no source, no traceback) and the text of each hand-graded answer."""
+    errors: dict[str, str] = {}
+    answers: dict[str, str] = {}
     if not autograded.is_file():
-        return found
-    nb = nbformat.read(autograded, as_version=4)
-    for cell in nb.cells:
+        return errors, answers
+    for cell in nbformat.read(autograded, as_version=4).cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if not meta.get("grade") or cell.cell_type != "code":
+        if not meta.get("grade"):
             continue
+        if meta.get("solution"):
+            answers[meta["grade_id"]] = cell.source
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                found[meta["grade_id"]] = f"{output.get('ename')}: {output.get('evalue')}".strip()
-    return found
+                errors[meta["grade_id"]] = f"{output.get('ename')}: {output.get('evalue')}".strip()
+    return errors, answers
+
+
+def unscored(gradebook: Path, assignment: str, notebook: str, reason: str) -> list[dict[str, Any]]:
+    """Every graded cell of a notebook at 0 (hand-graded: pending) with ``reason``: nothing could run."""
+    return [dict(c, message=reason) for c in grade_cells(gradebook, assignment, notebook)]
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Atomic: a result file is complete or absent, even when the process is killed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
 
 
 def integrity_flags(submitted: Path) -> list[str]:
@@ -73,22 +89,11 @@ def integrity_flags(submitted: Path) -> list[str]:
     return flags
 
 
-def manual_answers(autograded: Path) -> dict[str, str]:
-    """The text of each hand-graded answer cell, for the graders' sheet."""
-    if not autograded.is_file():
-        return {}
-    nb = nbformat.read(autograded, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
-            if c.get("metadata", {}).get("nbgrader", {}).get("grade")
-            and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
-
-
 def scored_cells(gradebook: Path, assignment: str, student: str, notebook: str,
                  autograded: Path) -> list[dict[str, Any]]:
     from nbgrader.api import Gradebook
 
-    errors = messages(autograded)
-    answers = manual_answers(autograded)
+    errors, answers = read_autograded(autograded)
     cells = []
     with Gradebook(f"sqlite:///{gradebook}") as gb:
         submission = gb.find_submission_notebook(notebook, assignment, student)
@@ -121,14 +126,10 @@ def export_row(gradebook: Path, to: Path, student: str) -> dict[str, Any] | None
 
 
 def served_data(log: Path) -> list[dict[str, str]]:
+    """What the kernel's loaders served, once per dataset."""
     seen: dict[str, dict[str, str]] = {}
-    if log.is_file():
-        for line in log.read_text().splitlines():
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            seen.setdefault(entry.get("dataset", "?"), entry)
+    for entry in _jsonl(log):
+        seen.setdefault(entry.get("dataset", "?"), entry)
     return list(seen.values())
 
 
@@ -159,8 +160,7 @@ def run(task: dict[str, Any]) -> dict[str, Any]:
         result["status"] = "kernel_died" if died else "error"
         result["reason"] = ("the notebook's kernel died (a crash, e.g. out of memory or a segfault)"
                             if died else "nbgrader could not grade this notebook: " + _last_error(log))
-        result["cells"] = [dict(c, message=result["reason"]) for c in
-                           grade_cells(t.gradebook, t.assignment, t.notebook)]
+        result["cells"] = unscored(t.gradebook, t.assignment, t.notebook, result["reason"])
         result["feedback_html"] = None
     result["flags"] = integrity_flags(t.submitted)
     result["elapsed_s"] = round(time.monotonic() - started, 2)
@@ -190,11 +190,7 @@ def _last_error(log: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     task = json.loads(Path(argv[0]).read_text())
-    result = run(task)
-    out = Path(task["result_path"])
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    tmp.replace(out)                      # atomic: a result file is complete or absent
+    write_json(Path(task["result_path"]), run(task))
     return 0
 
 

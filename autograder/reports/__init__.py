@@ -18,7 +18,7 @@ from .tables import cells_frame, grades_frame, question_matrix, questions_frame,
 
 __all__ = [
     "load_results", "write_reports", "cells_frame", "grades_frame", "questions_frame",
-    "question_matrix", "format_table",
+    "question_matrix", "format_table", "grade_table",
 ]
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,11 @@ def load_results(results_dir: Path | str) -> list[dict]:
             continue
         results.append(data)
     return results
+
+
+def grade_table(results: list[dict]) -> str:
+    """The terminal grade table of ``results`` (one row per student)."""
+    return format_table(grades_frame(cells_frame(results)))
 
 
 def write_reports(results: list[dict], out_dir: Path, *, assignment: str, profile: str,
