@@ -36,7 +36,7 @@ def _grade(args: argparse.Namespace) -> int:
     opts = runner.Options(submissions=Path(args.submissions), assignment=args.assignment, out=Path(args.out),
                           profile=args.profile, workers=args.workers, resume=not args.no_resume,
                           seed=args.seed, mixed_precision=args.mixed_precision,
-                          shard=_shard(args.shard))
+                          shard=_shard(args.shard), unconfined=args.unconfined)
     results = runner.grade(opts)
     if opts.shard[1] > 1:
         print(f"graded shard {args.shard}; when every shard is done: "
@@ -126,6 +126,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--no-resume", action="store_true", help="re-grade notebooks already graded")
     g.add_argument("--mixed-precision", action="store_true", help="Keras mixed_float16 on GPU workers")
+    g.add_argument("--unconfined", action="store_true", help="grade WITHOUT the bubblewrap sandbox (where it "
+                   "cannot run); every report then says that student code ran unconfined")
     g.add_argument("--shard", default="0/1", help="INDEX/COUNT: grade this machine's share of the students "
                    "(a Slurm job array: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT), then `report`")
     g.set_defaults(func=_grade)

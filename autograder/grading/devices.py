@@ -40,3 +40,12 @@ def worker_env(slot: int, gpus: list[str], *, mixed_precision: bool = True) -> d
     return {"CUDA_VISIBLE_DEVICES": gpu, "AUTOGRADER_DEVICE": f"cuda:{gpu}",
             "AUTOGRADER_MIXED_PRECISION": "1" if mixed_precision else "0",
             "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+
+
+def device_nodes(slot: int, gpus: list[str]) -> list[str]:
+    """Device files a sandboxed kernel on ``slot`` may open: its own GPU and the driver's control nodes."""
+    if not gpus:
+        return []
+    gpu = gpus[slot % len(gpus)]
+    nodes = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset"]
+    return nodes + ([f"/dev/nvidia{gpu}"] if gpu.isdigit() else [])

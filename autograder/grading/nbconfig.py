@@ -20,11 +20,12 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
     """Settings for authoring (generate_assignment / generate_solution) and autograding."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
-                                        ClearMarkScheme, ClearOutput, Execute, GetGrades,
+                                        ClearMarkScheme, ClearOutput, GetGrades,
                                         IncludeHeaderFooter, LimitOutput, LockCells, OverwriteCells,
                                         OverwriteKernelspec, SaveAutoGrades)
 
     from .preprocessors import DeduplicateCells, ScoreByExceptions, ShortenTracebacks
+    from .sandbox import SandboxedExecute
 
     c = c if c is not None else Config()
     c.CourseDirectory.course_id = COURSE_ID
@@ -35,16 +36,17 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
     # Solutions are published as written (not executed): outputs depend on the machine and profile.
     c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme]
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-    c.Execute.timeout = cell_timeout           # per cell: training cells need minutes, loops are cut
-    c.Execute.interrupt_on_timeout = True      # a looping cell is interrupted, the rest still runs
+    c.SandboxedExecute.timeout = cell_timeout           # per cell: training cells need minutes, loops are cut
+    c.SandboxedExecute.interrupt_on_timeout = True      # a looping cell is interrupted, the rest still runs
     c.LimitOutput.max_lines = 400              # huge outputs are cut, not stored
     c.LimitOutput.max_traceback = 60
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and still runs
     # nbgrader's sanitize pipeline, with DeduplicateCells in place of its DeduplicateIds
     c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateCells, OverwriteKernelspec,
                                           OverwriteCells, CheckCellMetadata]
+    # The student's kernel runs in the sandbox (SandboxKernelManager, configured per task by the worker)
     c.Autograde.autograde_preprocessors = [
-        Execute, ScoreByExceptions, ClearMetadataPreprocessor, LimitOutput,
+        SandboxedExecute, ScoreByExceptions, ClearMetadataPreprocessor, LimitOutput,
         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
     ]
     # Feedback shows each test's visible part and its message, never hidden test source.

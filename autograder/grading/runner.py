@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import kernel, profiles
-from . import collect, course, devices, limits
-from .worker import unscored, write_json
+from .. import judge, profiles
+from . import collect, course, devices, limits, sandbox
+from .worker import trusted_sources, unscored, write_json
 
 REPO = Path(__file__).resolve().parents[2]
 GRADER = ""
@@ -34,9 +34,11 @@ class Options:
     cell_timeout: int | None = None
     notebook_timeout: int | None = None
     memory_mb: int | None = None
+    file_mb: int | None = None
     mixed_precision: bool = False
     reuse_identical: bool = True
     shard: tuple[int, int] = (0, 1)        # (index, count): this machine grades students of its shard
+    unconfined: bool = False               # run student code without the sandbox (explicit, reported)
     log: Callable[[str], None] = field(default=lambda s: print(s, flush=True))
 
     def limit(self, key: str) -> int:
@@ -86,19 +88,32 @@ def _unavailable(template: Path, opts: Options, task: Task, status: str, reason:
             "feedback_html": None, "elapsed_s": 0.0, "data_served": []}
 
 
-def _env(opts: Options, slot: int, gpus: list[str], served_log: Path, ipython_dir: Path) -> dict[str, str]:
+def _worker_env(opts: Options) -> dict[str, str]:
+    """The grading worker's environment (trusted: it runs nbgrader and the judge, never student code)."""
     env = dict(os.environ)
-    env.update(devices.worker_env(slot, gpus, mixed_precision=opts.mixed_precision))
     bindir = str(Path(sys.executable).parent)
-    env.update({
-        "AUTOGRADER_PROFILE": opts.profile, "AUTOGRADER_SEED": str(opts.seed),
-        "AUTOGRADER_NO_NETWORK": "1", "AUTOGRADER_SERVED_LOG": str(served_log),
-        "AUTOGRADER_OFFLINE": "1", "IPYTHONDIR": str(ipython_dir), "PYTHONHASHSEED": str(opts.seed),
-        "PATH": bindir + os.pathsep + env.get("PATH", ""),   # nbgrader runs `alembic`; kernels use this python
-        "PYTHONPATH": str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
-        "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore",
-        "OMP_NUM_THREADS": env.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 2) // max(1, opts.workers or 1)))),
-    })
+    env.update({"PATH": bindir + os.pathsep + env.get("PATH", ""),   # nbgrader runs `alembic`
+                "PYTHONPATH": str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
+                "AUTOGRADER_PROFILE": opts.profile, "AUTOGRADER_OFFLINE": "1",
+                "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"})
+    return env
+
+
+def kernel_env(opts: Options, slot: int, gpus: list[str], *, data: Path, evidence: Path, kernel_in: Path,
+               ipython_dir: Path, kernel_pkg: Path) -> dict[str, str]:
+    """The whole environment of a student's kernel: an allow-list, nothing inherited (no secrets)."""
+    threads = str(max(1, (os.cpu_count() or 2) // max(1, opts.workers or 1)))
+    env = {
+        "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
+        "PYTHONPATH": str(kernel_pkg), "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": str(opts.seed),
+        "PYTHONWARNINGS": "ignore", "IPYTHONDIR": str(ipython_dir), "MPLCONFIGDIR": "/tmp/matplotlib",
+        "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", threads),
+        "AUTOGRADER_PROFILE": opts.profile, "AUTOGRADER_SEED": str(opts.seed), "AUTOGRADER_NO_NETWORK": "1",
+        "AUTOGRADER_DATA": str(data), "AUTOGRADER_EVIDENCE": str(evidence),
+        "AUTOGRADER_REQUESTS": str(kernel_in / "requests.json"), "AUTOGRADER_BUDGETS": str(kernel_in / "budgets.json"),
+        "AUTOGRADER_SERVED_LOG": str(evidence / "served.jsonl"),
+    }
+    env.update(devices.worker_env(slot, gpus, mixed_precision=opts.mixed_precision))
     return env
 
 
@@ -125,23 +140,32 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             task.digest = _digest(path, source_digest, opts) if path else ""
             tasks.append(task)
 
-    from ..data import served
+    reason = "" if opts.unconfined else sandbox.available()
+    if reason:
+        raise RuntimeError(f"cannot sandbox student code: {reason}. Install bubblewrap, or pass --unconfined "
+                           "to grade without a sandbox (every report then says so)")
+    from ..data import staging
     previous = os.environ.get("AUTOGRADER_OFFLINE")
     os.environ["AUTOGRADER_OFFLINE"] = "1"      # grading never downloads: data comes from the cache
     try:
-        for line in served.prepare(opts.profile):   # generated once here; workers only read
-            opts.log(f"  data: {line}")
+        staged = staging.stage(opts.profile, work / "data" / opts.profile)   # once; workers only read
     finally:
         if previous is None:
             os.environ.pop("AUTOGRADER_OFFLINE")
         else:
             os.environ["AUTOGRADER_OFFLINE"] = previous
+    for name, text in staged.descriptions.items():
+        opts.log(f"  data: {name}: {text}")
+    kernel_pkg = sandbox.kernel_package(work / "kernel_pkg")
+    check_keys = {name: [k for src in trusted_sources(template / "source" / opts.assignment / f"{name}.ipynb").values()
+                         for k in judge.checks_of(src)]
+                  for name in {t.notebook for t in tasks if t.path is not None}}
     gpus = devices.visible_gpus()
     n_workers = devices.worker_count(opts.workers, gpus)
     opts.workers = n_workers
-    ipython_dir = kernel.startup_dir(work / "ipython")
     opts.log(f"grading {len(subs)} submission(s) of {opts.assignment}: {len(tasks)} notebook(s), "
-             f"profile '{opts.profile}', {n_workers} worker(s) on {'GPU ' + ','.join(gpus) if gpus else 'CPU'}")
+             f"profile '{opts.profile}', {n_workers} worker(s) on {'GPU ' + ','.join(gpus) if gpus else 'CPU'}, "
+             + ("UNCONFINED: student code runs without a sandbox" if opts.unconfined else "sandbox: bubblewrap"))
 
     results: dict[tuple[str, str], dict[str, Any]] = {}
     by_digest: dict[str, tuple[str, str]] = {}
@@ -189,17 +213,30 @@ def grade(opts: Options) -> list[dict[str, Any]]:
         try:
             root = work / "tasks" / task.student / task.notebook
             tdir = course.make_task_dir(template, root, opts.assignment, task.student, task.notebook, task.path)
-            served_log = root / "served.jsonl"
-            metrics_log = root / "metrics.jsonl"
+            evidence, kernel_in = root / "evidence", root / "kernel_in"
+            for folder in (evidence, kernel_in):
+                folder.mkdir()
+            keys = check_keys.get(task.notebook, [])
+            (kernel_in / "requests.json").write_text(json.dumps(judge.requests(keys, opts.profile)))
+            (kernel_in / "budgets.json").write_text(json.dumps(judge.budgets(keys, opts.profile)))
+            ipython_dir = Path("/tmp/ipython") if not opts.unconfined else root / "ipython"
+            env = kernel_env(opts, slot, gpus, data=staged.student, evidence=evidence, kernel_in=kernel_in,
+                             ipython_dir=ipython_dir, kernel_pkg=kernel_pkg)
+            box = {"enabled": not opts.unconfined, "ro": [str(staged.student), str(kernel_in), str(kernel_pkg)],
+                   "rw": [str(evidence)], "env": env, "devices": devices.device_nodes(slot, gpus),
+                   "fsize_mb": opts.limit("file_mb")}
             spec = {"course_dir": str(root), "assignment": opts.assignment, "student": task.student,
-                    "notebook": task.notebook, "profile": opts.profile, "served_log": str(served_log),
-                    "metrics_log": str(metrics_log),
+                    "notebook": task.notebook, "profile": opts.profile, "served_log": str(evidence / "served.jsonl"),
+                    "evidence_dir": str(evidence), "private_dir": str(staged.private), "sandbox": box,
                     "cell_timeout": opts.limit("cell_timeout"), "result_path": str(root / "result.json")}
             (root / "task.json").write_text(json.dumps(spec))
+            worker_env = _worker_env(opts)
+            if opts.unconfined:     # the kernel inherits the worker's environment: give it the kernel's too
+                worker_env.update({k: v for k, v in env.items() if k.startswith("AUTOGRADER_")},
+                                  PYTHONPATH=str(kernel_pkg), IPYTHONDIR=str(ipython_dir))
             outcome = limits.run_limited(
                 [sys.executable, "-m", "autograder.grading.worker", str(root / "task.json")],
-                env=dict(_env(opts, slot, gpus, served_log, ipython_dir), AUTOGRADER_METRICS_LOG=str(metrics_log)),
-                log=root / "worker.log",
+                env=worker_env, log=root / "worker.log",
                 wall_s=opts.limit("notebook_timeout"), memory_mb=opts.limit("memory_mb"))
             if outcome.status == "ok" and (root / "result.json").is_file():
                 result = json.loads((root / "result.json").read_text())

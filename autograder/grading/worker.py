@@ -133,23 +133,85 @@ def served_data(log: Path) -> list[dict[str, str]]:
     return list(seen.values())
 
 
+def trusted_sources(source_nb: Path) -> dict[str, str]:
+    """grade_id -> source of the grade cells of the instructor's notebook (the judge reads these)."""
+    cells = {}
+    for cell in nbformat.read(source_nb, as_version=4).cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            cells[meta["grade_id"]] = cell.source
+    return cells
+
+
+def apply_verdicts(t: Any, verdicts: dict[str, Any]) -> None:
+    """Write the judge's scores into the gradebook (nbgrader's API) and its messages into the
+    executed notebook, in place of whatever the student's kernel printed in those cells."""
+    from nbformat.v4 import new_output
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{t.gradebook}") as gb:
+        for grade_id, verdict in verdicts.items():
+            try:
+                grade = gb.find_grade(grade_id, t.notebook, t.assignment, t.student)
+            except Exception:
+                continue
+            grade.auto_score = float(grade.max_score) if verdict.passed else 0.0
+        gb.db.commit()
+    if not t.autograded.is_file():
+        return
+    nb = nbformat.read(t.autograded, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        verdict = verdicts.get(grade_id)
+        if verdict is None or cell.cell_type != "code":
+            continue
+        cell.outputs = [new_output("stream", name="stdout", text="\n".join(verdict.messages) + "\n")]
+        if not verdict.passed:
+            first = next((m for m in verdict.messages if m.startswith("FAILED: ")), "FAILED: check failed")
+            cell.outputs.append(new_output("error", ename="CheckFailed", evalue=first[len("FAILED: "):],
+                                           traceback=[f"CheckFailed: {first[len('FAILED: '):]}"]))
+    nbformat.write(nb, t.autograded)
+
+
+def sandbox_config(cfg: Any, task: dict[str, Any], root: Path) -> None:
+    """Configure the sandboxed kernel of this task (see :mod:`.sandbox`)."""
+    box = task.get("sandbox") or {}
+    cfg.SandboxKernelManager.sandbox = bool(box.get("enabled"))
+    cfg.SandboxKernelManager.socket_dir = str(root / "sock")
+    cfg.SandboxKernelManager.ro_binds = list(box.get("ro", []))
+    cfg.SandboxKernelManager.rw_binds = list(box.get("rw", []))
+    cfg.SandboxKernelManager.sandbox_env = dict(box.get("env", {}))
+    cfg.SandboxKernelManager.devices = list(box.get("devices", []))
+    cfg.SandboxKernelManager.fsize_mb = int(box.get("fsize_mb", 0))
+
+
 def run(task: dict[str, Any]) -> dict[str, Any]:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    from .. import judge
     from .course import TaskDir, config_for
 
     root = Path(task["course_dir"])
     t = TaskDir(root, task["assignment"], task["student"], task["notebook"])
     cfg = config_for(root, cell_timeout=int(task["cell_timeout"]))
     cfg.CourseDirectory.notebook_id = t.notebook
+    sandbox_config(cfg, task, root)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     started = time.monotonic()
     result: dict[str, Any] = {"student": t.student, "assignment": t.assignment, "notebook": t.notebook,
                               "status": "graded", "reason": "", "profile": task["profile"]}
     graded = api.autograde(t.assignment, t.student, force=True, create=True)
     print(graded.get("log") or "", graded.get("error") or "", sep="\n", flush=True)  # into worker.log
+    review: list[str] = []
     if graded.get("success") and t.autograded.is_file():
+        evidence = Path(task["evidence_dir"])
+        verdicts = judge.judge_cells(trusted_sources(root / "source" / t.assignment / f"{t.notebook}.ipynb"),
+                                     profile=task["profile"], evidence_dir=evidence, work_dir=t.autograded.parent,
+                                     private_dir=Path(task["private_dir"]) if task.get("private_dir") else None)
+        apply_verdicts(t, verdicts)
+        review = [f"{v.grade_id}: {note}" for v in verdicts.values() for note in v.review]
+        result["metrics"] = [m for v in verdicts.values() for m in v.metrics]
         result["cells"] = scored_cells(t.gradebook, t.assignment, t.student, t.notebook, t.autograded)
         feedback = api.generate_feedback(t.assignment, t.student, force=True)
         result["nbgrader_export"] = export_row(t.gradebook, root / "nbgrader_grades.csv", t.student)
@@ -162,10 +224,10 @@ def run(task: dict[str, Any]) -> dict[str, Any]:
                             if died else "nbgrader could not grade this notebook: " + _last_error(log))
         result["cells"] = unscored(t.gradebook, t.assignment, t.notebook, result["reason"])
         result["feedback_html"] = None
-    result["flags"] = integrity_flags(t.submitted)
+    result["flags"] = integrity_flags(t.submitted) + review
     result["elapsed_s"] = round(time.monotonic() - started, 2)
     result["data_served"] = served_data(Path(task["served_log"]))
-    result["metrics"] = _jsonl(Path(task["metrics_log"])) if task.get("metrics_log") else []
+    result.setdefault("metrics", [])
     return result
 
 

@@ -1,13 +1,20 @@
-"""Start-up hook of grading kernels: seeds, no network, quiet logs, profile data routing.
+"""Everything that runs inside a student's kernel, and nothing else.
 
-The runner writes an IPython start-up file (see :func:`startup_dir`) that calls
-:func:`autograder.kernel.hook.install`; everything is configured through the environment.
+This folder imports nothing else of the package: in a grading sandbox it is the only part of the
+kit the kernel can see. It holds the start-up hook (seed, loader routing to the profile's data,
+training bookkeeping), the notebooks' scaffolding (:func:`start`) and the evidence a grade cell
+exports (:func:`check`). Verdicts are computed outside, by :mod:`autograder.judge`.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from .budget import data_dir, start
+from .evidence import check
+
 STARTUP = "import autograder.kernel.hook as _autograder_hook; _autograder_hook.install(); del _autograder_hook\n"
+
+__all__ = ["start", "check", "data_dir", "startup_dir", "STARTUP"]
 
 
 def startup_dir(ipython_dir: Path) -> Path:

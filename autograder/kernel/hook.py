@@ -1,21 +1,26 @@
 """Installed in every grading kernel before the first cell runs.
 
-Environment (set by the runner):
-  AUTOGRADER_PROFILE      smoke | full: in smoke, idiomatic dataset loaders are routed to the profile's data
+Environment (set by the runner, see :mod:`.env`):
+  AUTOGRADER_PROFILE      smoke | full: in smoke, idiomatic dataset loaders are served the profile's data
+  AUTOGRADER_DATA         the student-visible data of the profile (npz files, image folders)
   AUTOGRADER_SEED         seed for random, NumPy, torch and Keras (default 0)
-  AUTOGRADER_NO_NETWORK   1: refuse connections to anything but loopback
+  AUTOGRADER_NO_NETWORK   1: refuse connections to anything but loopback (the sandbox has no network anyway)
   AUTOGRADER_MIXED_PRECISION 1: Keras mixed_float16 policy (only on a GPU worker)
 """
 from __future__ import annotations
 
 import importlib.abc
-import importlib.machinery
 import os
 import random
+import struct
 import sys
+from pathlib import Path
 from typing import Callable
 
+from . import env, training
+
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "0.0.0.0"}
+SERVED = {"mnist": "mnist.npz", "cifar10": "cifar10.npz"}
 
 
 class NetworkDisabled(ConnectionRefusedError):
@@ -64,45 +69,75 @@ class _AfterImport(importlib.abc.MetaPathFinder):
 
 
 def _seed_torch(module) -> None:
-    module.manual_seed(int(os.environ.get("AUTOGRADER_SEED", "0")))
+    module.manual_seed(env.seed())
 
 
-def _seed_keras(module) -> None:
+def _after_torch_optim(module) -> None:
+    training.track_torch(module)
+
+
+def _after_keras(module) -> None:
     from keras.src.utils import rng_utils
-    rng_utils.set_random_seed(int(os.environ.get("AUTOGRADER_SEED", "0")))
+    rng_utils.set_random_seed(env.seed())
     if os.environ.get("AUTOGRADER_MIXED_PRECISION") == "1":
         from keras.src import dtype_policies
         dtype_policies.dtype_policy.set_dtype_policy("mixed_float16")
+    training.track_keras(module)
 
 
-def _route_keras(loader_name: str) -> Callable:
+def served_arrays(name: str):
+    """``((x_train, y_train), (x_test, y_test))`` of a served dataset, as its Keras loader returns them."""
+    import numpy as np
+
+    path = Path(os.environ[env.DATA]) / SERVED[name]
+    with np.load(path, allow_pickle=False) as f:
+        description = str(f["description"])
+        env.log_served(name, description)
+        return (f["x_train"].copy(), f["y_train"].copy()), (f["x_test"].copy(), f["y_test"].copy())
+
+
+def _route_keras(name: str) -> Callable:
     def patch(module) -> None:
-        from autograder.data import served
-        served_loader = getattr(served, loader_name)
-
         def load_data(*args, **kwargs):
-            return served_loader()
+            return served_arrays(name)
 
-        load_data.__doc__ = f"Served by the grader ({served.describe(loader_name)})."
+        load_data.__doc__ = "Served by the grader (the grading profile's data)."
         module.load_data = load_data
     return patch
 
 
+def _write_idx(path: Path, array) -> None:
+    import numpy as np
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = struct.pack(">HBB", 0, 8, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    path.write_bytes(header + array.tobytes())
+
+
+def write_mnist_idx(root) -> Path:
+    """Write the served MNIST where ``torchvision.datasets.MNIST(root)`` reads it (raw IDX files)."""
+    raw = Path(root) / "MNIST" / "raw"
+    (x, y), (xt, yt) = served_arrays("mnist")
+    raw.mkdir(parents=True, exist_ok=True)
+    for stem, array in [("train-images-idx3-ubyte", x), ("train-labels-idx1-ubyte", y),
+                        ("t10k-images-idx3-ubyte", xt), ("t10k-labels-idx1-ubyte", yt)]:
+        _write_idx(raw / stem, array)
+    return raw
+
+
 def _route_torchvision_mnist(module) -> None:
-    from autograder.data import served
     original = module.MNIST.__init__
 
     def __init__(self, root, *args, **kwargs):
         if type(self) is module.MNIST:   # not FashionMNIST/EMNIST/KMNIST subclasses
-            served.write_mnist_idx(root)
+            write_mnist_idx(root)
         original(self, root, *args, **kwargs)
 
     module.MNIST.__init__ = __init__
 
 
-def callbacks(profile: str) -> dict[str, Callable]:
-    found: dict[str, Callable] = {"torch": _seed_torch, "keras": _seed_keras}
-    if profile == "smoke":
+def callbacks(profile: str, data: str | None = None) -> dict[str, Callable]:
+    found: dict[str, Callable] = {"torch": _seed_torch, "torch.optim": _after_torch_optim, "keras": _after_keras}
+    if profile == "smoke" and data:
         found.update({
             "keras.src.datasets.mnist": _route_keras("mnist"),
             "keras.src.datasets.cifar10": _route_keras("cifar10"),
@@ -113,7 +148,7 @@ def callbacks(profile: str) -> dict[str, Callable]:
 
 def install() -> None:
     """Seed, guard the network, quiet the frameworks and route loaders for the profile."""
-    seed = int(os.environ.get("AUTOGRADER_SEED", "0"))
+    seed = env.seed()
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -124,6 +159,5 @@ def install() -> None:
     except ImportError:
         pass
     if os.environ.get("AUTOGRADER_NO_NETWORK") == "1":
-        sys.addaudithook(_network_guard)   # audit hooks cannot be removed by graded code
-    profile = os.environ.get("AUTOGRADER_PROFILE", "full")
-    sys.meta_path.insert(0, _AfterImport(callbacks(profile)))
+        sys.addaudithook(_network_guard)
+    sys.meta_path.insert(0, _AfterImport(callbacks(env.profile(), os.environ.get(env.DATA))))

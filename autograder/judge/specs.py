@@ -1,0 +1,98 @@
+"""What each check measures (its *request*, sent into the kernel) and how it is judged (*expect*, never sent).
+
+A grade cell calls ``check("<id>")`` and, in its hidden part, ``check("<id>", hidden=True)``; the
+key of the hidden part is ``"<id>#hidden"``. A request may depend on the profile's budget row of
+its question (``image_size``): such requests are functions of that row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+Request = Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str                       # the kernel's collector and the judge's verdict
+    question: str                   # the profile row ("cnn_foundations.q6") for budgets and thresholds
+    request: Request = field(default_factory=dict)
+    expect: Mapping[str, Any] = field(default_factory=dict)
+
+
+Q2_CASES = [(n, f, p, s) for n in (7, 28, 33) for f in (1, 3, 5) for p in (0, 1, 2) for s in (1, 2, 3)]
+Q2_CASES += [(32, 5, 2, 2), (224, 11, 2, 4), (227, 11, 0, 4), (13, 3, 1, 2)]
+LENET_RF = [(5, 1), (2, 2), (5, 1), (2, 2)]
+ALEXNET_RF = [(11, 4), (3, 2), (5, 1), (3, 2), (3, 1), (3, 1), (3, 1), (3, 2)]
+Q4_CASES = [(3, 3, 3, 64), (11, 11, 3, 96), (1, 1, 256, 64), (5, 3, 16, 8), (5, 5, 6, 16),
+            (3, 3, 3, 64, False), (7, 7, 3, 64, False)]
+
+
+def _function(question: str, name: str, cases: list) -> Spec:
+    return Spec("function", question, {"function": name, "cases": [list(c) for c in cases]},
+                {"reference": name})
+
+
+def _image_model(question: str, channels: int, outputs: tuple[int, ...], classes: int | None = None,
+                 folder: str | None = None) -> Spec:
+    def request(row: Mapping[str, Any]) -> dict[str, Any]:
+        size = row["image_size"]
+        return {"input_shape": [1, size, size, channels], "classes": classes}
+    return Spec("model", question, request, {"outputs": outputs, "folder": folder})
+
+
+F = "cnn_foundations"
+SPECS: dict[str, Spec] = {
+    # Q2-Q4: functions on grader-chosen inputs; expected values from the judge's own formulas
+    f"{F}.q2": _function(f"{F}.q2", "conv_output_size", [(32, 5, 0, 1), (28, 3, 1, 1), (224, 11, 2, 4)]),
+    f"{F}.q2#hidden": _function(f"{F}.q2", "conv_output_size", Q2_CASES),
+    f"{F}.q3": _function(f"{F}.q3", "receptive_field", [([(3, 1), (3, 1)],), ([(3, 1), (3, 1), (3, 1)],)]),
+    f"{F}.q3#hidden": _function(f"{F}.q3", "receptive_field",
+                                [(LENET_RF,), (ALEXNET_RF,), ([(7, 2), (3, 2)],), ([],)]),
+    f"{F}.q4": _function(f"{F}.q4", "conv_params", [(3, 3, 3, 64), (5, 5, 1, 6)]),
+    f"{F}.q4#hidden": _function(f"{F}.q4", "conv_params", Q4_CASES),
+    # Q6 Keras MNIST
+    f"{F}.q6.model": Spec("model", f"{F}.q6", {"input_shape": [1, 28, 28, 1], "classes": 10},
+                          {"outputs": (10,), "layers": ("conv", "dense")}),
+    f"{F}.q6.accuracy": Spec("model", f"{F}.q6", {"input_shape": [1, 28, 28, 1], "classes": 10}, {}),
+    f"{F}.q6.accuracy#hidden": Spec("predictions", f"{F}.q6", {"dataset": "mnist", "classes": 10},
+                                    {"dataset": "mnist"}),
+    # Q7 Keras CIFAR-10
+    f"{F}.q7.preprocess": Spec("preprocessed", f"{F}.q7", {"dataset": "cifar10", "name": "x_train"},
+                               {"shape": (32, 32, 3)}),
+    f"{F}.q7.model": Spec("model", f"{F}.q7", {"input_shape": [1, 32, 32, 3], "classes": 10},
+                          {"outputs": (10,), "layers": ("conv", "dense")}),
+    f"{F}.q7.accuracy": Spec("model", f"{F}.q7", {"input_shape": [1, 32, 32, 3], "classes": 10}, {}),
+    f"{F}.q7.accuracy#hidden": Spec("predictions", f"{F}.q7", {"dataset": "cifar10", "classes": 10},
+                                    {"dataset": "cifar10"}),
+    # Q8 PyTorch MNIST
+    f"{F}.q8.loaders": Spec("loaders", f"{F}.q8", {}, {"image_shape": (1, 28, 28)}),
+    f"{F}.q8.model": Spec("model", f"{F}.q8", {"input_shape": [2, 1, 28, 28], "classes": 10},
+                          {"outputs": (10,), "layers": ("conv", "dense")}),
+    f"{F}.q8.accuracy": Spec("model", f"{F}.q8", {"input_shape": [2, 1, 28, 28], "classes": 10}, {}),
+    f"{F}.q8.accuracy#hidden": Spec("predictions", f"{F}.q8", {"dataset": "mnist", "classes": 10},
+                                    {"dataset": "mnist"}),
+    # Q9 ImageDataGenerator on a class-per-folder directory
+    f"{F}.q9.iterator": Spec("iterator", f"{F}.q9", {}, {"folder": "custom_images"}),
+    f"{F}.q9.model": _image_model(f"{F}.q9", 3, (), folder="custom_images"),
+    f"{F}.q9.model#hidden": Spec("history", f"{F}.q9", {}, {"metrics": ("val_accuracy",)}),
+    f"{F}.q9.accuracy": _image_model(f"{F}.q9", 3, (), folder="custom_images"),
+    f"{F}.q9.accuracy#hidden": Spec("predictions", f"{F}.q9", {"folder": "custom_images"},
+                                    {"dataset": "custom_images"}),
+    # Q10 chest X-ray: model, saved file, held-out accuracy, the Streamlit app
+    f"{F}.q10.model": _image_model(f"{F}.q10", 1, (1, 2)),
+    f"{F}.q10.saved": Spec("ran", f"{F}.q10", {}, {"file": "xray_model.keras"}),
+    f"{F}.q10.accuracy": _image_model(f"{F}.q10", 1, ()),
+    f"{F}.q10.accuracy#hidden": Spec("predictions", f"{F}.q10", {"folder": "chest_xray"},
+                                     {"dataset": "chest_xray"}),
+    f"{F}.q10.app": Spec("ran", f"{F}.q10", {}, {"file": "app.py"}),
+    f"{F}.q10.app#hidden": Spec("app", f"{F}.q10", {"app": "app.py", "folder": "chest_xray", "images": 6},
+                                {"dataset": "chest_xray", "min_correct": 4}),
+}
+
+
+def request_for(key: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """What the kernel must measure for ``key`` (inputs only), given the question's budget row."""
+    spec = SPECS[key]
+    request = spec.request(row) if callable(spec.request) else dict(spec.request)
+    return {"kind": spec.kind, **request}

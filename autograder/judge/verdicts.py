@@ -1,0 +1,315 @@
+"""Verdicts: evidence from the sandbox + what only the judge holds -> passed or not, and why.
+
+Every verdict reads evidence as untrusted input (JSON, ``.npy``/``.npz`` without pickle) and never
+runs student code. Messages say what was expected and what was found; for hidden parts they never
+name the inputs or the expected values.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ..checks import formulas
+
+MAX_EVIDENCE_BYTES = 64 * 2**20
+
+
+@dataclass
+class Context:
+    """What a verdict may use besides the evidence."""
+
+    evidence_dir: Path
+    work_dir: Path | None
+    private_dir: Path | None
+    settings: Mapping[str, Any]     # the question's profile row: budgets and thresholds
+    hidden: bool
+    review: list[str] = field(default_factory=list)   # notes for a human (not scored)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    question: str = ""
+    profile: str = ""
+
+    def attachment(self, name: str) -> Path:
+        path = (self.evidence_dir / Path(str(name)).name)
+        if not path.is_file() or path.stat().st_size > MAX_EVIDENCE_BYTES:
+            raise Failed("the evidence of this check is missing or too large")
+        return path
+
+
+class Failed(Exception):
+    """A check did not pass; the message is the feedback."""
+
+
+Verdict = Callable[[Mapping[str, Any], Mapping[str, Any], Context], str]
+
+
+def _found(evidence: Mapping[str, Any]) -> None:
+    if evidence.get("missing"):
+        raise Failed(str(evidence["missing"]))
+    if evidence.get("error"):
+        raise Failed(f"measuring your answer failed: {evidence['error']}")
+
+
+# ----------------------------------------------------------------------------- functions
+REFERENCES: dict[str, Callable[..., Any]] = {
+    "conv_output_size": formulas.conv_output_size,
+    "receptive_field": formulas.receptive_field,
+    "conv_params": formulas.conv_params,
+    "same_padding_output": formulas.same_padding_output,
+    "valid_padding_output": formulas.valid_padding_output,
+    "dense_params": formulas.dense_params,
+}
+
+
+def _call(name: str, case: list) -> str:
+    return f"{name}({', '.join(repr(tuple(map(tuple, a))) if isinstance(a, list) and a and isinstance(a[0], list) else repr(a) for a in case)})"
+
+
+def function(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    _found(evidence)
+    name = request["function"]
+    reference = REFERENCES[expect["reference"]]
+    cases, values = request["cases"], evidence.get("values") or []
+    if len(values) != len(cases):
+        raise Failed(f"`{name}` was not evaluated on every case")
+    wrong = []
+    for case, got in zip(cases, values):
+        args = [tuple(tuple(x) for x in a) if isinstance(a, list) and a and isinstance(a[0], list) else a for a in case]
+        want = reference(*args)
+        if "error" in got:
+            wrong.append((case, f"raised {got['error']}"))
+            continue
+        value = got.get("value")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isclose(value, want, rel_tol=1e-9, abs_tol=1e-9):
+            wrong.append((case, f"returned {value!r}, expected {want!r}"))
+    if not wrong:
+        return f"`{name}` is right on all {len(cases)} cases"
+    if ctx.hidden:
+        raise Failed(f"`{name}` is wrong on {len(wrong)} of {len(cases)} further test cases "
+                     "(their inputs are not shown); check rounding and edge cases")
+    case, what = wrong[0]
+    raise Failed(f"{_call(name, case)} {what}")
+
+
+# ----------------------------------------------------------------------------- models
+def _weights(evidence: Mapping[str, Any], ctx: Context) -> list[np.ndarray]:
+    info = evidence.get("weights") or {}
+    with np.load(ctx.attachment(info.get("file", "")), allow_pickle=False) as f:
+        return [f[k] for k in sorted(f.files)]
+
+
+def _kinds_from_weights(arrays: list[np.ndarray], framework: str) -> list[str]:
+    """Layer kinds read from the saved weights: 4-D kernels are convolutions, 2-D are dense layers."""
+    return ["conv" if a.ndim == 4 else "dense" for a in arrays if a.ndim in (2, 4)]
+
+
+def _outputs_from_weights(arrays: list[np.ndarray], framework: str) -> int | None:
+    mats = [a for a in arrays if a.ndim == 2]
+    if not mats:
+        return None
+    last = mats[-1]
+    return int(last.shape[0] if framework == "torch" else last.shape[1])
+
+
+def _subsequence(needed: tuple[str, ...], kinds: list[str]) -> bool:
+    it = iter(kinds)
+    return all(any(k == n for k in it) for n in needed)
+
+
+def model(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    _found(evidence)
+    outputs = tuple(expect.get("outputs") or ())
+    if expect.get("folder") and ctx.private_dir is not None:
+        from ..data.staging import heldout_classes
+        outputs = (len(heldout_classes(ctx.private_dir, expect["folder"])),)
+    framework = evidence.get("framework") or "?"
+    arrays = _weights(evidence, ctx)
+    params = int(sum(a.size for a in arrays))
+    graded = (f"graded your model `{evidence.get('name')}` ({'Keras' if framework == 'keras' else 'PyTorch'} "
+              f"{evidence.get('class')}, {params:,} parameters)")
+    reported = evidence.get("params")
+    if isinstance(reported, int) and reported != params:
+        ctx.review.append(f"the kernel reported {reported:,} parameters, the exported weights hold {params:,}")
+    shape = evidence.get("output_shape")
+    if isinstance(shape, str):
+        raise Failed(f"{graded}: {shape}")
+    if outputs:
+        want = ", ".join(str(o) for o in outputs)
+        got = shape[-1] if isinstance(shape, list) and shape else None
+        from_weights = _outputs_from_weights(arrays, framework)
+        if got not in outputs or (from_weights is not None and from_weights not in outputs):
+            expected = f"(None, {outputs[0]})" if len(outputs) == 1 else f"(None, k) with k in {{{want}}}"
+            raise Failed(f"{graded}: for an input of shape {tuple(evidence.get('input_shape', []))}, expected "
+                         f"output shape {expected}, got {tuple([None] + list(shape[1:])) if shape else shape}")
+    layers = tuple(expect.get("layers") or ())
+    if layers:
+        kinds = _kinds_from_weights(arrays, framework)
+        if not _subsequence(layers, kinds):
+            raise Failed(f"{graded}: expected layers of kinds {' -> '.join(layers)} in this order, "
+                         f"found {' -> '.join(kinds) or 'no conv or dense layers'}")
+    note = " (structure read from your live model: self-reported)" if evidence.get("subclassed") else ""
+    return graded + note
+
+
+# ----------------------------------------------------------------------------- held-out accuracy
+def _labels_from_scores(scores: np.ndarray) -> np.ndarray:
+    if scores.ndim == 2 and scores.shape[1] == 1:
+        scores = scores[:, 0]
+    if scores.ndim == 1:
+        cut = 0.5 if scores.size == 0 or (scores.min() >= 0 and scores.max() <= 1) else 0.0
+        return (scores > cut).astype("int64")
+    return scores.reshape(len(scores), -1).argmax(axis=1)
+
+
+def predictions(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    from ..data.staging import heldout_labels
+    _found(evidence)
+    labels = heldout_labels(ctx.private_dir, expect["dataset"])
+    scores = np.load(ctx.attachment(evidence.get("scores", "")), allow_pickle=False)
+    if not np.issubdtype(scores.dtype, np.number) or len(scores) != len(labels):
+        raise Failed(f"the model returned {len(scores)} predictions for {len(labels)} held-out images")
+    scores = np.nan_to_num(scores.astype("float64"))
+    acc = float((_labels_from_scores(scores) == labels).mean())
+    threshold = float(ctx.settings["min_accuracy"])
+    ctx.metrics.append({"question": ctx.question, "metric": "heldout_accuracy", "value": acc,
+                        "threshold": threshold, "profile": ctx.profile})
+    how = evidence.get("how") or ""
+    measured = f"held-out accuracy {acc:.3f} on {len(labels):,} images the notebook never saw (fed {how})"
+    reported = evidence.get("reported")
+    if reported:
+        name, value = reported[0], float(reported[1])
+        if abs(value - acc) > 0.05 + 3 * math.sqrt(max(acc * (1 - acc), 0.01) / len(labels)):
+            ctx.review.append(f"reported `{name}` = {value:.3f}, measured held-out accuracy {acc:.3f}")
+            measured += f"; you reported `{name}` = {value:.3f}, which disagrees (listed for review, not scored)"
+    if acc >= threshold:
+        return f"{measured}: at least {threshold:.2f} required"
+    chance = float(np.bincount(labels).max() / len(labels))
+    hint = (f" — a model at chance level scores about {chance:.2f}: check that it trains (loss going down), "
+            "that the test images are prepared like the training images, and the output layer"
+            if acc <= chance + 0.05 else " — train longer or improve the architecture")
+    raise Failed(f"{measured}, below the {threshold:.2f} required{hint}")
+
+
+# ----------------------------------------------------------------------------- data pipelines
+def loaders(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    _found(evidence)
+    shape = tuple(expect["image_shape"])
+    for which in ("train", "test"):
+        facts = evidence.get(which)
+        if not facts:
+            raise Failed(f"no {which} DataLoader found (a torch.utils.data.DataLoader over the {which} split)")
+        got = tuple(facts["shape"][1:])
+        if got != shape:
+            raise Failed(f"{which} loader `{facts['name']}`: expected batches of images shaped (batch, "
+                         f"{', '.join(map(str, shape))}), got {tuple(facts['shape'])}")
+        if "float" not in facts["dtype"]:
+            raise Failed(f"{which} loader `{facts['name']}`: expected float images (transforms.ToTensor()), got {facts['dtype']}")
+        if facts["labels"] != facts["shape"][0]:
+            raise Failed(f"{which} loader `{facts['name']}`: expected one label per image")
+    if evidence["train"]["size"] and evidence["test"]["size"] and evidence["train"]["size"] <= evidence["test"]["size"] \
+            and evidence["train"]["name"] == evidence["test"]["name"]:
+        raise Failed("the training and the test loader are the same object")
+    return f"loaders `{evidence['train']['name']}` (train) and `{evidence['test']['name']}` (test)"
+
+
+def preprocessed(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    _found(evidence)
+    shape = tuple(expect["shape"])
+    name = evidence["name"]
+    if tuple(evidence["shape"][1:]) != shape:
+        raise Failed(f"expected `{name}` to hold images of shape {shape}, got {tuple(evidence['shape'][1:])}")
+    if "float" not in evidence["dtype"]:
+        raise Failed(f"expected `{name}` as floats (e.g. astype('float32') / 255), got dtype {evidence['dtype']}")
+    lo, hi, mean, std = evidence["min"], evidence["max"], evidence["mean"], evidence["std"]
+    scaled = lo >= 0.0 and 0.0 < hi <= 1.0
+    standardised = abs(mean) < 0.5 and 0.3 < std < 3.0
+    if not (scaled or standardised):
+        raise Failed(f"expected `{name}` scaled to [0, 1] (or standardised), got values from {lo:.3g} to {hi:.3g}")
+    return f"`{name}`: {tuple(evidence['shape'])}, {evidence['dtype']}, " + ("in [0, 1]" if scaled else "standardised")
+
+
+def iterator(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    from ..data.staging import heldout_classes
+    _found(evidence)
+    classes = heldout_classes(ctx.private_dir, expect["folder"])
+    size = int(ctx.settings["image_size"])
+    if sorted(evidence["class_indices"]) != classes:
+        raise Failed(f"expected the classes {classes} (one per sub-folder of DATA_DIR / 'train'), got "
+                     f"{sorted(evidence['class_indices'])}")
+    if tuple(evidence["image_shape"][:2]) != (size, size):
+        raise Failed(f"expected target_size=({size}, {size}), got {tuple(evidence['image_shape'][:2])}")
+    if evidence["max"] > 1.0:
+        raise Failed("expected images rescaled to [0, 1] (ImageDataGenerator(rescale=1/255)); "
+                     f"got values up to {evidence['max']:.1f}")
+    return f"iterator `{evidence['name']}`: {len(classes)} classes, {size}x{size}, rescaled"
+
+
+ALIASES = {"accuracy": ("accuracy", "acc", "train_accuracy", "train_acc"),
+           "val_accuracy": ("val_accuracy", "val_acc", "valid_accuracy", "validation_accuracy", "valid_acc")}
+
+
+def history(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    _found(evidence)
+    metrics = evidence.get("metrics") or {}
+    for needed in expect.get("metrics", ()):
+        if not any(metrics.get(alias) for alias in ALIASES.get(needed, (needed,))):
+            raise Failed(f"your history `{evidence.get('name')}` has no '{needed}' per epoch; pass "
+                         "validation_data=... (or validation_split=...) to fit")
+    return f"history `{evidence.get('name')}` with {', '.join(sorted(metrics))}"
+
+
+def ran(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """The cell ran; a file it needs exists in the work directory (looked at by the judge itself)."""
+    name = expect.get("file")
+    if name:
+        path = (ctx.work_dir / name) if ctx.work_dir else Path(name)
+        if not path.is_file() or path.is_symlink():
+            raise Failed(f"{name} was not found next to the notebook: save it there (e.g. model.save(\"{name}\"))"
+                         if name.endswith(".keras") else f"write {name} next to the notebook (%%writefile {name})")
+    return f"{name} found" if name else "ran"
+
+
+def app(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    from ..data.staging import heldout_classes
+    _found(evidence)
+    if evidence.get("problem"):
+        raise Failed(str(evidence["problem"]))
+    classes = heldout_classes(ctx.private_dir, expect["dataset"])
+    import json
+    table = json.loads((ctx.private_dir / f"{expect['dataset']}.json").read_text())["labels"]
+    uploads = evidence.get("uploads") or []
+    if len(uploads) < request.get("images", 6):
+        raise Failed("the app was not run on every test image")
+    correct = 0
+    for entry in uploads:
+        if entry.get("problem"):
+            raise Failed(str(entry["problem"]))
+        if entry.get("label") is None:
+            raise Failed("the app shows no label: expected 'Normal' or 'Pneumonia' in the page text after the upload, "
+                         f"got: {entry.get('text', '')!r}")
+        if entry.get("probability") is None:
+            raise Failed("the app shows no probability: expected a number in [0, 1] (e.g. 0.93) or a percentage "
+                         f"(e.g. 93%) after the upload, got: {entry.get('text', '')!r}")
+        truth = classes[table.get(entry.get("file"), -1)] if entry.get("file") in table else None
+        correct += truth is not None and entry["label"].lower() == truth.lower()
+    need = int(expect["min_correct"])
+    if correct < need:
+        raise Failed(f"the app labelled {correct} of {len(uploads)} test X-rays correctly (need at least {need}); "
+                     "check that it preprocesses like training (size, channels, [0, 1]) and maps the output to the right class")
+    bad = evidence.get("bad_upload") or {}
+    if bad.get("exception") or bad.get("problem"):
+        raise Failed("uploading a file that is not an image crashed the app instead of showing st.error: "
+                     f"{bad.get('exception') or bad.get('problem')}. Wrap opening the image in try/except and call st.error(...)")
+    if not bad.get("error_shown"):
+        raise Failed("uploading a file that is not an image showed no st.error message; catch the error when "
+                     "opening the image and call st.error(...)")
+    return f"the app labelled {correct} of {len(uploads)} test X-rays correctly and rejected a non-image file"
+
+
+VERDICTS: dict[str, Callable[..., str]] = {
+    "function": function, "model": model, "predictions": predictions, "loaders": loaders,
+    "preprocessed": preprocessed, "iterator": iterator, "history": history, "ran": ran, "app": app,
+}

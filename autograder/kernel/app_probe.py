@@ -1,0 +1,125 @@
+"""Run a student's Streamlit app for real (``streamlit.testing.v1.AppTest``) and record what it shows.
+
+Uploads each held-out image, then a file that is not an image. What the app showed (label and
+probability per image, errors, exceptions) is evidence; the judge knows the true labels.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+LABELS = ("Normal", "Pneumonia")
+NOT_AN_IMAGE = ("notes.png", b"this is not an image", "image/png")
+_TEXT_ELEMENTS = frozenset({"title", "header", "subheader", "markdown", "caption", "text",
+                            "success", "info", "warning", "metric"})
+_LABEL_RE = {label: re.compile(rf"\b{label}\b", re.IGNORECASE) for label in LABELS}
+_NUMBER_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(\s*%)?")
+_SHOW = 300
+
+
+def probe(app: Path, images: list[Path], timeout: float = 60) -> dict[str, Any]:
+    """``{"started": ..., "uploads": [{"file", "label", "probability", "error", "exception"}], "bad_upload": ...}``."""
+    from streamlit.testing.v1 import AppTest
+    import streamlit as st
+
+    app = app.resolve()
+    if not app.is_file():
+        return {"problem": f"app file not found: {app.name} (write it with %%writefile app.py)",
+                "shown": [f"no {app.name} found"]}
+    out: dict[str, Any] = {"uploads": [], "shown": []}
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    with contextlib.chdir(app.parent):
+        at = AppTest.from_file(str(app), default_timeout=timeout)
+        problem = _run(at, "when it started", timeout) or _exception(at, "when it started (before any upload)")
+        if problem:
+            return dict(out, problem=problem, shown=[problem])
+        if len(at.file_uploader) == 0:
+            return dict(out, problem="the app shows no st.file_uploader; add st.file_uploader(\"Upload a chest "
+                                     "X-ray\", type=[\"png\", \"jpg\", \"jpeg\"])")
+        baseline = _texts(at)
+        for path in images:
+            at.file_uploader[0].set_value((path.name, path.read_bytes(), "image/png"))
+            entry: dict[str, Any] = {"file": path.name}
+            entry["problem"] = (_run(at, "after uploading an image", timeout)
+                                or _exception(at, "after uploading an image"))
+            if not entry["problem"] and at.error:
+                entry["problem"] = ("after uploading a valid PNG X-ray the app showed an error instead of a "
+                                    f"result: {_short(at.error[0].value)}")
+            if not entry["problem"]:
+                entry.update(_read_result(at, baseline))
+            out["uploads"].append(entry)
+        at.file_uploader[0].set_value(NOT_AN_IMAGE)
+        problem = _run(at, "after uploading a file that is not an image", timeout)
+        out["bad_upload"] = {"problem": problem, "exception": _describe(at.exception[0]) if at.exception else "",
+                             "error_shown": bool(at.error)}
+    st.cache_resource.clear()
+    out["shown"].append(f"ran your app {app.name} on {len(images)} held-out X-rays and one non-image file")
+    return out
+
+
+def _run(at: Any, when: str, timeout: float) -> str:
+    try:
+        at.run(timeout=timeout)
+    except RuntimeError as err:
+        if "timed out" in str(err):
+            return (f"the app did not finish within {timeout:g} s {when}; load the model once with "
+                    "@st.cache_resource and avoid training in app.py")
+        return f"the app failed {when}: {_short(str(err))}"
+    return ""
+
+
+def _describe(exc: Any) -> str:
+    kind = exc.proto.type or "an exception"
+    return f"{kind}: {_short(exc.message)}" if exc.message else kind
+
+
+def _exception(at: Any, when: str) -> str:
+    return f"{when} the app raised {_describe(at.exception[0])}" if at.exception else ""
+
+
+def _element_text(el: Any) -> str:
+    if el.type == "metric":
+        return f"{el.proto.label}: {el.proto.body}"
+    return str(el.value)
+
+
+def _texts(at: Any) -> list[str]:
+    return [_element_text(node) for block in (at.main, at.sidebar) for node in block
+            if node.type in _TEXT_ELEMENTS]
+
+
+def _read_result(at: Any, baseline: list[str]) -> dict[str, Any]:
+    seen = Counter(baseline)
+    new = []
+    for text in _texts(at):
+        if seen[text] > 0:
+            seen[text] -= 1
+        else:
+            new.append(text)
+    page = " | ".join(new)
+    hits = [(text, found[0]) for text in new
+            if len(found := [lb for lb in LABELS if _LABEL_RE[lb].search(text)]) == 1]
+    label_text, label = hits[0] if hits else ("", None)
+    probability = _parse_probability(label_text)
+    if probability is None:
+        probability = _parse_probability(page)
+    return {"label": label, "probability": probability, "text": _short(page), "shows_image": len(at.image) > 0}
+
+
+def _parse_probability(text: str) -> float | None:
+    for number, percent in _NUMBER_RE.findall(text):
+        value = float(number)
+        if percent and 0 <= value <= 100:
+            return value / 100
+        if not percent and 0 <= value <= 1:
+            return value
+    return None
+
+
+def _short(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= _SHOW else text[: _SHOW - 3] + "..."

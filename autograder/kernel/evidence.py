@@ -1,0 +1,454 @@
+"""What a grade cell does: measure the answer and write the evidence; the verdict is made outside.
+
+A grade cell calls ``check("cnn_foundations.q6.model")``. Inside a grading kernel this looks up
+what that check must measure (inputs only, from the runner's requests file), finds the object by
+name or by kind (:mod:`.discover`), and writes ``<check>.json`` (plus arrays) into the evidence
+folder. It never raises for a verdict: the judge, outside the sandbox, holds the labels, the
+expected values and the thresholds. In a student's own Jupyter, :func:`check` runs the visible
+part of the same check at once (self-check).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from . import discover, env
+from .discover import NotFound
+
+MAX_CASES = 500
+
+
+def check(check_id: str, ns: Mapping[str, Any] | None = None, *, hidden: bool = False) -> None:
+    """Measure the answer for ``check_id`` (the caller's globals unless ``ns`` is given)."""
+    ns = ns if ns is not None else sys._getframe(1).f_globals
+    key = check_id + ("#hidden" if hidden else "")
+    if not env.grading():
+        from autograder.judge import local       # a student's own environment: judge here, now
+        local.self_check(check_id, ns, hidden=hidden)
+        return
+    requests = env.read_json(env.REQUESTS) or {}
+    request = requests.get(key)
+    if request is None:
+        print(f"[{check_id}] nothing to measure here")
+        return
+    folder = Path(os.environ[env.EVIDENCE])
+    evidence = collect(key, request, ns, folder)
+    write(folder, key, evidence)
+    for line in evidence.get("shown", []):
+        print(f"[{check_id}] {line}")
+
+
+def collect(key: str, request: Mapping[str, Any], ns: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+    """Run the collector for ``request['kind']``; an error becomes part of the evidence."""
+    collector = COLLECTORS[request["kind"]]
+    try:
+        return collector(request, ns, folder / _safe_name(key))
+    except NotFound as err:
+        return {"missing": str(err), "shown": [str(err)]}
+    except Exception as err:
+        return {"error": _short(err), "shown": [f"measuring your answer failed: {_short(err)}"]}
+
+
+def write(folder: Path, key: str, evidence: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{_safe_name(key)}.json"
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(evidence, default=_jsonable))
+    tmp.replace(target)
+
+
+def _safe_name(key: str) -> str:
+    return key.replace("#", "__").replace("/", "_")
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        return float(value)
+    except Exception:
+        return repr(value)[:200]
+
+
+def _short(err: BaseException, limit: int = 300) -> str:
+    text = f"{type(err).__name__}: {err}".strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ----------------------------------------------------------------------------- functions
+def _value(result: Any) -> Any:
+    if isinstance(result, bool):
+        return {"bool": result}
+    if isinstance(result, (int, float)):
+        return result if math.isfinite(float(result)) else str(result)
+    if hasattr(result, "tolist"):
+        return result.tolist()
+    if isinstance(result, (tuple, list)):
+        return [_value(r) for r in result]
+    return {"repr": repr(result)[:100]}
+
+
+def function_values(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The student's function on the requested inputs (values or the error each raised)."""
+    name = request["function"]
+    fn = ns.get(name)
+    if not callable(fn):
+        raise NotFound(f"no function `{name}` defined (check the spelling and run its cell)")
+    values = []
+    for args in request["cases"][:MAX_CASES]:
+        try:
+            values.append({"value": _value(fn(*args))})
+        except Exception as err:
+            values.append({"error": _short(err, 120)})
+    return {"function": name, "values": values}
+
+
+def array_values(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """An array-valued function (e.g. pooling) on inputs from the requests file: outputs saved as .npz."""
+    import numpy as np
+    name = request["function"]
+    fn = ns.get(name)
+    if not callable(fn):
+        raise NotFound(f"no function `{name}` defined (check the spelling and run its cell)")
+    inputs = np.load(Path(os.environ[env.DATA]) / request["inputs"], allow_pickle=False)
+    outputs, errors = {}, {}
+    for i, kwargs in enumerate(request["cases"][:MAX_CASES]):
+        try:
+            outputs[f"c{i}"] = np.asarray(fn(inputs[f"c{i}"], **kwargs), dtype="float64")
+        except Exception as err:
+            errors[str(i)] = _short(err, 120)
+    np.savez(f"{stem}.npz", **outputs)
+    return {"function": name, "errors": errors, "arrays": f"{stem.name}.npz"}
+
+
+# ----------------------------------------------------------------------------- models
+def _first_output(out: Any) -> Any:
+    if hasattr(out, "logits"):
+        return out.logits
+    if isinstance(out, dict):
+        return next(iter(out.values()))
+    if isinstance(out, (tuple, list)):
+        return out[0]
+    return out
+
+
+def _torch_device(model: Any) -> Any:
+    for p in model.parameters():
+        return p.device
+    return "cpu"
+
+
+def forward(model: Any, x: Any) -> Any:
+    """Outputs of ``model`` on the NumPy batch ``x`` (eval mode, no gradients), as NumPy."""
+    import numpy as np
+    if discover.framework(model) == "keras":
+        out = _first_output(model(x, training=False))
+        return np.asarray(out)
+    import torch
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = _first_output(model(torch.as_tensor(x, dtype=torch.float32).to(_torch_device(model))))
+    finally:
+        model.train(was_training)
+    return out.float().cpu().numpy()
+
+
+def _output_shape(model: Any, input_shape: list[int]) -> list[int] | str:
+    import numpy as np
+    try:
+        return [int(d) for d in forward(model, np.zeros(input_shape, dtype="float32")).shape]
+    except Exception as err:
+        return f"calling the model on an input of shape {tuple(input_shape)} failed with {_short(err)}"
+
+
+def _layers(model: Any, kind: str) -> list[dict[str, Any]]:
+    """Leaf layers in order: class name and the facts the structural checks read."""
+    layers = []
+    if kind == "keras":
+        try:
+            leaves = [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+                      if not list(layer._flatten_layers(include_self=False, recursive=False))]
+        except Exception:
+            leaves = list(getattr(model, "layers", []))
+        for layer in leaves:
+            cfg = {}
+            for attr in ("filters", "kernel_size", "strides", "pool_size", "units", "rate", "padding"):
+                v = getattr(layer, attr, None)
+                if v is not None:
+                    cfg[attr] = list(v) if isinstance(v, tuple) else v
+            act = getattr(layer, "activation", None)
+            if act is not None:
+                cfg["activation"] = getattr(act, "__name__", str(act))
+            layers.append({"class": type(layer).__name__, **cfg})
+        return layers
+    for module in model.modules():
+        if next(module.children(), None) is not None:
+            continue
+        cfg = {}
+        for attr in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "in_features",
+                     "out_features", "p"):
+            v = getattr(module, attr, None)
+            if v is not None and not callable(v):
+                cfg[attr] = list(v) if isinstance(v, tuple) else v
+        layers.append({"class": type(module).__name__, **cfg})
+    return layers
+
+
+def _weights(model: Any, kind: str, path: Path) -> dict[str, Any]:
+    """Save every parameter (and Keras non-trainable weight) in order as .npz; return its index."""
+    import numpy as np
+    arrays, index = {}, []
+    if kind == "keras":
+        for i, w in enumerate(model.weights):
+            arrays[f"w{i:04d}"] = np.asarray(w.numpy())
+            index.append({"name": w.path if hasattr(w, "path") else w.name, "trainable": bool(w.trainable)})
+    else:
+        for i, (name, p) in enumerate(model.named_parameters()):
+            arrays[f"w{i:04d}"] = p.detach().float().cpu().numpy()
+            index.append({"name": name, "trainable": bool(p.requires_grad)})
+    np.savez(path, **arrays)
+    return {"file": path.name, "index": index}
+
+
+def _fits(request: Mapping[str, Any]) -> Callable[[Any], bool] | None:
+    """Does a candidate model's output fit the task (its class count on the requested input)?"""
+    classes, shape = request.get("classes"), request.get("input_shape")
+    if not classes or not shape:
+        return None
+
+    def fits(candidate: Any) -> bool:
+        out = _output_shape(candidate, shape)
+        return isinstance(out, list) and out[-1] == classes
+    return fits
+
+
+def model_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """Which model is graded, its output shape on the requested input, its layers and its weights."""
+    shape = request["input_shape"]
+    found = discover.model(ns, fits=_fits(request))
+    kind = discover.framework(found.obj)
+    facts: dict[str, Any] = {"name": found.name, "how": found.how, "framework": kind,
+                             "class": type(found.obj).__name__,
+                             "subclassed": kind == "keras" and type(found.obj).__name__ not in ("Sequential", "Functional"),
+                             "params": discover.count_params(found.obj, kind),
+                             "output_shape": _output_shape(found.obj, shape), "input_shape": list(shape),
+                             "layers": _layers(found.obj, kind),
+                             "weights": _weights(found.obj, kind, Path(f"{stem}.weights.npz")),
+                             "shown": [f"graded {discover.describe_model(found)}"]}
+    return facts
+
+
+# ----------------------------------------------------------------------------- predictions
+def _served_test(dataset: str):
+    import numpy as np
+    with np.load(Path(os.environ[env.DATA]) / f"{dataset}.npz", allow_pickle=False) as f:
+        return f["x_test"]
+
+
+def _affine_match(candidate: Any, raw: Any) -> tuple[float, float] | None:
+    """``(a, b)`` with ``candidate ≈ a * raw + b`` (the student's scaling of the served test split)."""
+    import numpy as np
+    c = np.asarray(candidate, dtype="float64").reshape(len(candidate), -1)
+    r = np.asarray(raw, dtype="float64").reshape(len(raw), -1)
+    if c.shape[1] == 3 * r.shape[1]:          # grayscale repeated to RGB
+        c = c.reshape(len(c), -1, 3)[..., 0]
+    if c.shape != r.shape:
+        return None
+    sample = slice(0, min(len(c), 200))
+    x, y = r[sample].ravel(), c[sample].ravel()
+    var = x.var()
+    if var == 0:
+        return None
+    a = float(((x - x.mean()) * (y - y.mean())).mean() / var)
+    b = float(y.mean() - a * x.mean())
+    if np.abs(a * x + b - y).max() > 1e-3 * max(1.0, np.abs(y).max()):
+        return None
+    return a, b
+
+
+def _keras_inputs(model: Any, ns: Mapping[str, Any], dataset: str, heldout: Any) -> tuple[Any, str]:
+    """Held-out images prepared the way the answer prepared its own test split."""
+    import numpy as np
+    raw_test = _served_test(dataset)
+    per = int(np.prod(raw_test.shape[1:]))
+    for found in discover.arrays(ns, len(raw_test), per):
+        match = _affine_match(found.obj, raw_test)
+        if match:
+            a, b = match
+            x = (a * heldout.astype("float64") + b).astype("float32")
+            target = tuple(np.shape(found.obj)[1:])
+            if int(np.prod(target)) == 3 * per:
+                x = np.repeat(x.reshape(len(x), -1, 1), 3, axis=-1)
+            how = (f"through your preprocessing of the test split (`{found.name}` = "
+                   f"{a:.4g} * pixels {'+' if b >= 0 else '-'} {abs(b):.4g})")
+            return x.reshape((len(x), *target)), how
+    x = heldout.astype("float32")
+    if any("Rescaling" == type(layer).__name__ for layer in getattr(model, "layers", [])):
+        how = "as raw 0-255 pixels (your model rescales them itself)"
+    else:
+        x /= 255.0
+        how = "scaled to [0, 1] (no preprocessed copy of the test split was found in your notebook)"
+    shape = getattr(model, "input_shape", None)
+    if isinstance(shape, tuple) and len(shape) >= 2 and None not in shape[1:]:
+        target = tuple(shape[1:])
+        if int(np.prod(target)) == int(np.prod(x.shape[1:])):
+            x = x.reshape((len(x), *target))
+        elif len(target) == 3 and x.ndim == 3 and target[2] in (1, 3):
+            x = np.repeat(x[..., None], target[2], axis=-1)
+    return x, how
+
+
+def _torch_inputs(model: Any, ns: Mapping[str, Any], heldout: Any) -> tuple[Any, str]:
+    """Held-out images through the test loader's own transform (PIL images in, as torchvision does)."""
+    import numpy as np
+    from PIL import Image
+    try:
+        test = discover.loaders(ns).get("test")
+    except NotFound:
+        test = None
+    transform = getattr(discover._base_dataset(test.obj.dataset), "transform", None) if test else None
+    if transform is not None:
+        mode = "L" if heldout.ndim == 3 else "RGB"
+        batch = [np.asarray(transform(Image.fromarray(img, mode=mode))) for img in heldout]
+        return np.stack(batch).astype("float32"), f"through the transform of your test loader `{test.name}`"
+    x = heldout.astype("float32") / 255.0
+    x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
+    return x, "scaled to [0, 1] as (N, C, H, W) (no test DataLoader with a transform was found)"
+
+
+def _predict(model: Any, x: Any, batch: int = 256) -> Any:
+    import numpy as np
+    outs = [forward(model, x[i:i + batch]) for i in range(0, len(x), batch)]
+    return np.concatenate(outs) if outs else np.zeros((0,))
+
+
+def predictions(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The graded model's outputs on the unlabelled held-out images, through the answer's pipeline."""
+    import numpy as np
+    data = Path(os.environ[env.DATA])
+    found = discover.model(ns, fits=_fits(request))
+    kind = discover.framework(found.obj)
+    if request.get("folder"):
+        x, how = _folder_inputs(found.obj, ns, data / "heldout" / request["folder"])
+    else:
+        heldout = np.load(data / "heldout" / f"{request['dataset']}.npy", allow_pickle=False)
+        x, how = (_keras_inputs(found.obj, ns, request["dataset"], heldout) if kind == "keras"
+                  else _torch_inputs(found.obj, ns, heldout))
+    scores = _predict(found.obj, x)
+    np.save(f"{stem}.scores.npy", np.asarray(scores, dtype="float32"))
+    reported = discover.reported_accuracy(ns)
+    return {"name": found.name, "how": how, "framework": kind, "scores": f"{stem.name}.scores.npy",
+            "reported": list(reported) if reported else None,
+            "shown": [f"measured the held-out accuracy of {discover.describe_model(found)}, "
+                      f"feeding the images {how}"]}
+
+
+def _folder_inputs(model: Any, ns: Mapping[str, Any], folder: Path) -> tuple[Any, str]:
+    """Held-out image files as the answer's ImageDataGenerator (or the model's input) prepares them."""
+    import numpy as np
+    from PIL import Image
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".png")
+    shape = tuple(model.input_shape[1:])
+    height, width, channels = int(shape[0]), int(shape[1]), int(shape[2])
+    images = []
+    for path in files:
+        with Image.open(path) as im:
+            im = im.convert("L" if channels == 1 else "RGB")
+            if im.size != (width, height):
+                im = im.resize((width, height), Image.NEAREST)
+            a = np.asarray(im, dtype="float32")
+        images.append(a[..., None] if channels == 1 else a)
+    x = np.stack(images)
+    try:
+        its = discover.flow_iterators(ns)
+    except NotFound:
+        its = {}
+    if "train" in its:
+        gen = its["train"].obj.image_data_generator
+        return np.stack([gen.standardize(img.copy()) for img in x]), (
+            f"through your ImageDataGenerator's preprocessing (from `{its['train'].name}`)")
+    if any("Rescaling" == type(layer).__name__ for layer in getattr(model, "layers", [])):
+        return x, "as raw 0-255 pixels (your model rescales them itself)"
+    return x / 255.0, "scaled to [0, 1]"
+
+
+# ----------------------------------------------------------------------------- data pipelines
+def loader_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """First batch of the training and test DataLoaders: shapes, dtype, value range."""
+    split = discover.loaders(ns)
+    out: dict[str, Any] = {"shown": []}
+    for which in ("train", "test"):
+        if which not in split:
+            out[which] = None
+            out["shown"].append(f"no {which} DataLoader found")
+            continue
+        f = split[which]
+        images, labels = next(iter(f.obj))[:2]
+        out[which] = {"name": f.name, "how": f.how, "shape": list(images.shape), "dtype": str(images.dtype),
+                      "min": float(images.min()), "max": float(images.max()), "labels": int(len(labels)),
+                      "size": discover._len(f.obj.dataset)}
+        out["shown"].append(f"{which} loader: `{f.name}` ({f.how})")
+    return out
+
+
+def array_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The preprocessed training images: which array, its shape, dtype and value statistics."""
+    import numpy as np
+    with np.load(Path(os.environ[env.DATA]) / f"{request['dataset']}.npz", allow_pickle=False) as f:
+        raw = f["x_train"]
+    name = request.get("name", "x_train")
+    per = int(np.prod(raw.shape[1:]))
+    candidates = discover.arrays(ns, len(raw), per)
+    chosen = next((f for f in candidates if f.name == name), None)
+    if chosen is None:
+        scaled = [f for f in candidates if np.asarray(f.obj).dtype.kind == "f"]
+        chosen = (scaled or candidates or [None])[0]
+    if chosen is None:
+        raise NotFound(f"no preprocessed training images found (an array of {len(raw)} images, e.g. `{name}`)")
+    x = np.asarray(chosen.obj)
+    sample = x[:500].astype("float64")
+    return {"name": chosen.name, "shape": list(x.shape), "dtype": str(x.dtype), "min": float(sample.min()),
+            "max": float(sample.max()), "mean": float(sample.mean()), "std": float(sample.std()),
+            "shown": [f"graded your training images `{chosen.name}` (shape {tuple(x.shape)}, {x.dtype})"]}
+
+
+def iterator_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The training iterator of ``flow_from_directory``: classes, image shape, value range."""
+    import numpy as np
+    found = discover.flow_iterators(ns)["train"]
+    it = found.obj
+    batch = it[0][0]
+    return {"name": found.name, "class_indices": dict(it.class_indices), "image_shape": list(it.image_shape),
+            "max": float(np.max(batch)), "min": float(np.min(batch)), "directory": str(getattr(it, "directory", "")),
+            "shown": [f"graded your training iterator `{found.name}` ({found.how})"]}
+
+
+def history_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    found, table = discover.history(ns)
+    values = {}
+    for key, series in table.items():
+        try:
+            values[str(key)] = [float(v) for v in series][:1000]
+        except Exception:
+            continue
+    return {"name": found.name, "metrics": values,
+            "shown": [f"graded your training history `{found.name}` (metrics: {', '.join(sorted(values))})"]}
+
+
+def app_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    from .app_probe import probe
+    folder = Path(os.environ[env.DATA]) / "heldout" / request["folder"]
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".png")[: request.get("images", 6)]
+    return probe(Path(request["app"]), files)
+
+
+COLLECTORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Path], dict[str, Any]]] = {
+    "function": function_values, "arrays": array_values, "model": model_facts, "predictions": predictions,
+    "loaders": loader_facts, "preprocessed": array_facts, "iterator": iterator_facts,
+    "history": history_facts, "app": app_facts, "ran": lambda request, ns, stem: {},
+}
