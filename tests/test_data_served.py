@@ -13,8 +13,8 @@ def smoke(monkeypatch, tmp_path):
 
 def test_mnist_is_the_real_5k_digits_split_and_stratified():
     (x, y), (xt, yt) = served.mnist()
-    assert x.shape == (4000, 28, 28) and xt.shape == (1000, 28, 28) and x.dtype == np.uint8
-    assert np.bincount(yt).tolist() == [100] * 10
+    assert x.shape == (4000, 28, 28) and xt.shape == (500, 28, 28) and x.dtype == np.uint8
+    assert np.bincount(yt).tolist() == [50] * 10
     assert np.bincount(y).sum() == 4000
     x5k, _ = sources.mnist_5k()
     assert {tuple(a.ravel()[:50]) for a in xt[:20]} <= {tuple(a.ravel()[:50]) for a in x5k}
@@ -67,7 +67,7 @@ def test_write_mnist_idx_is_what_torchvision_reads(tmp_path):
     train = torchvision.datasets.MNIST(tmp_path / "data", train=True, download=False)
     test = torchvision.datasets.MNIST(tmp_path / "data", train=False, download=False)
     (x, y), (xt, yt) = served.mnist()
-    assert len(train) == 4000 and len(test) == 1000
+    assert len(train) == 4000 and len(test) == 500
     assert (train.data.numpy() == x).all() and (train.targets.numpy() == y).all()
     assert (test.data.numpy() == xt).all() and (test.targets.numpy() == yt).all()
 
@@ -119,3 +119,29 @@ def test_real_photos(name):
     image = sources.photo(name)
     assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3 and min(image.shape[:2]) >= 200
     assert image.std() > 20
+
+
+@pytest.mark.parametrize("name", ["mnist", "cifar10"])
+def test_heldout_is_in_no_split_a_student_can_load(name):
+    (train, test), (xh, yh) = served.with_heldout(name, "smoke")
+    loadable = {a.tobytes() for a in train[0]} | {a.tobytes() for a in test[0]}
+    assert len(xh) >= 500 and len(xh) == len(yh)
+    assert not any(a.tobytes() in loadable for a in xh)
+
+
+def test_staging_keeps_labels_out_of_the_student_folder(tmp_path):
+    import json
+    from autograder.data import staging
+    staged = staging.stage("smoke", tmp_path / "stage")
+    student = {p.relative_to(staged.student).as_posix() for p in staged.student.rglob("*") if p.is_file()}
+    assert "heldout/mnist.npy" in student and "mnist.npz" in student
+    assert not any(p.startswith(("private", "custom_images/test", "chest_xray/test")) for p in student)
+    with np.load(staged.student / "mnist.npz") as f:
+        assert set(f.files) == {"x_train", "y_train", "x_test", "y_test", "description"}
+    held = np.load(staged.student / "heldout" / "mnist.npy")
+    labels = staging.heldout_labels(staged.private, "mnist")
+    assert held.shape == (500, 28, 28) and labels.shape == (500,)
+    table = json.loads((staged.private / "chest_xray.json").read_text())
+    files = sorted(p.name for p in (staged.student / "heldout" / "chest_xray").iterdir())
+    assert sorted(table["labels"]) == files and table["classes"] == ["NORMAL", "PNEUMONIA"]
+    assert oct(staged.private.stat().st_mode & 0o777) == "0o700"

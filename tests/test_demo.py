@@ -13,7 +13,13 @@ import pytest
 from autograder.demo import submissions
 
 EXPECTED_AUTO = {"reference": 28, "blank": 0, "wrong_output_layer": 25, "chance_accuracy": 26,
-                 "name_error": 26, "deleted_cells": 25, "no_bias": 26, "fragile_app": 25, "rounding": 25}
+                 "name_error": 26, "deleted_cells": 25, "no_bias": 26, "fragile_app": 25, "rounding": 25,
+                 # realistic answers written the way students write them: full marks
+                 "keras_idioms": 28, "keras_subclassed": 28, "pytorch_textbook": 28, "reported_mismatch": 28,
+                 # realistic wrong answers: exactly their points lost
+                 "untrained_twins": 25, "cifar_untrained": 26, "lookup_cheat": 26,
+                 # attacks on the grader, on a blank answer: what the blank answer scores
+                 "attack_gut_checks": 0, "attack_forged_evidence": 0}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +81,26 @@ def test_feedback_messages_are_actionable_and_hide_test_source(demo):
     assert "not an image" in {c["grade_id"]: c["message"] for c in app["cells"]}["q10_app_tests"]
     for html in (out / "feedback").rglob("*.html"):
         text = html.read_text()
-        assert "heldout.dataset_accuracy" not in text and "BEGIN HIDDEN TESTS" not in text, html
+        assert "hidden=True" not in text and "BEGIN HIDDEN TESTS" not in text, html
+    graded = json.loads((out / "results" / "pytorch_textbook" / "05-pytorch-mnist.json").read_text())
+    messages = {c["grade_id"]: c["message"] for c in graded["cells"]}
+    assert messages["q8_accuracy_tests"] == ""          # passed
+    feedback = (out / "feedback" / "pytorch_textbook" / "05-pytorch-mnist.html").read_text()
+    assert "graded your model `net` (PyTorch Net" in feedback
+    assert "through the transform of your test loader `testloader`" in feedback
+    twins = json.loads((out / "results" / "untrained_twins" / "03-keras-mnist.json").read_text())
+    assert "`model_a`, `model_b`" in {c["grade_id"]: c["message"] for c in twins["cells"]}["q6_model_tests"]
+
+
+def test_self_reported_accuracy_is_reviewed_not_scored(demo):
+    _, out = demo
+    flagged = pd.read_csv(out / "flagged_for_review.csv")
+    roster = submissions.students()
+    for student, spec in roster.items():
+        rows = flagged[flagged["student"] == student]["where"].tolist()
+        for grade_id in spec.get("review", []):
+            assert any(row.startswith(grade_id) and "reported" in row for row in rows), (student, rows)
+    assert not any("reported" in row for row in flagged[flagged["student"] == "reference"]["where"])
 
 
 def test_reports_say_which_data_and_profile(demo):

@@ -9,6 +9,13 @@ import pytest
 from autograder.kernel import hook
 
 
+def staged():
+    """The smoke profile's student-visible data, staged as the runner stages it."""
+    from autograder.data import staging
+    from autograder.data.cache import served_dir
+    return staging.stage("smoke", served_dir() / "stage-tests").student
+
+
 def _run(code: str, **env) -> subprocess.CompletedProcess:
     full = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **env)
     prelude = "import autograder.kernel.hook as h; h.install()\n"
@@ -36,8 +43,9 @@ def test_network_is_refused_but_loopback_works():
 
 
 def test_network_guard_is_off_unless_asked():
-    assert hook.callbacks("full").keys() == {"torch", "keras"}
-    assert "keras.src.datasets.mnist" in hook.callbacks("smoke")
+    assert hook.callbacks("full", "/data").keys() == {"torch", "torch.optim", "keras"}
+    assert "keras.src.datasets.mnist" in hook.callbacks("smoke", "/data")
+    assert "keras.src.datasets.mnist" not in hook.callbacks("smoke", None)   # nothing staged: leave loaders alone
 
 
 def test_smoke_routes_idiomatic_keras_loaders_and_seeds(tmp_path):
@@ -48,10 +56,10 @@ def test_smoke_routes_idiomatic_keras_loaders_and_seeds(tmp_path):
     print(json.dumps([x.shape, xt.shape, str(x.dtype), cx.shape, cy.shape, float(keras.random.uniform((1,), seed=None)[0]) > -1]))
     """
     log = tmp_path / "served.jsonl"
-    out = _run(code, AUTOGRADER_PROFILE="smoke", AUTOGRADER_SERVED_LOG=str(log))
+    out = _run(code, AUTOGRADER_PROFILE="smoke", AUTOGRADER_SERVED_LOG=str(log), AUTOGRADER_DATA=str(staged()))
     assert out.returncode == 0, out.stderr[-2000:]
     shapes = out.stdout.strip().splitlines()[-1]
-    assert shapes.startswith("[[4000, 28, 28], [1000, 28, 28], \"uint8\", [10000, 32, 32, 3], [10000, 1]")
+    assert shapes.startswith("[[4000, 28, 28], [500, 28, 28], \"uint8\", [10000, 32, 32, 3], [10000, 1]")
     served = log.read_text()
     assert "mnist" in served and "stand-in for CIFAR-10" in served
 
@@ -63,9 +71,9 @@ def test_smoke_routes_torchvision_mnist(tmp_path):
     test = torchvision.datasets.MNIST({str(tmp_path)!r}, train=False, download=True)
     print(len(ds), len(test), int(ds.targets.max()))
     """
-    out = _run(code, AUTOGRADER_PROFILE="smoke", AUTOGRADER_NO_NETWORK="1")
+    out = _run(code, AUTOGRADER_PROFILE="smoke", AUTOGRADER_NO_NETWORK="1", AUTOGRADER_DATA=str(staged()))
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split()[-3:] == ["4000", "1000", "9"]
+    assert out.stdout.split()[-3:] == ["4000", "500", "9"]
 
 
 @pytest.mark.parametrize("profile", ["full"])

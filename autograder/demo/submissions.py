@@ -39,6 +39,9 @@ def apply_edit(nb: nbformat.NotebookNode, edit: dict[str, Any], where: str) -> N
         del nb.cells[index]
         return
     cell = nb.cells[index]
+    if "source" in edit:                     # the whole cell as the student wrote it
+        cell.source = edit["source"].strip("\n")
+        return
     if edit["replace"] not in cell.source:
         raise ValueError(f"{where}: text to replace not found in cell {edit['cell']!r}: {edit['replace']!r}")
     cell.source = cell.source.replace(edit["replace"], edit["with"], 1)

@@ -71,7 +71,7 @@ def bwrap_command(cmd: list[str], *, cwd: str, ro: list[str], rw: list[str], env
         args += ["--ro-bind", path, path]
     for path in rw:
         args += ["--bind", path, path]
-    args += ["--chdir", cwd, "--unshare-all", "--die-with-parent", "--new-session",
+    args += ["--remount-ro", "/", "--chdir", cwd, "--unshare-all", "--die-with-parent", "--new-session",
              "--uid", str(NOBODY), "--gid", str(NOBODY), "--hostname", "sandbox", "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]

@@ -225,6 +225,7 @@ def run(task: dict[str, Any]) -> dict[str, Any]:
         result["cells"] = unscored(t.gradebook, t.assignment, t.notebook, result["reason"])
         result["feedback_html"] = None
     result["flags"] = integrity_flags(t.submitted) + review
+    result["sandbox"] = "bubblewrap" if (task.get("sandbox") or {}).get("enabled") else "unconfined"
     result["elapsed_s"] = round(time.monotonic() - started, 2)
     result["data_served"] = served_data(Path(task["served_log"]))
     result.setdefault("metrics", [])

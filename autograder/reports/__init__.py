@@ -50,6 +50,10 @@ def grade_table(results: list[dict]) -> str:
     return format_table(grades_frame(cells_frame(results)))
 
 
+UNCONFINED = ("WARNING: student code ran UNCONFINED (no sandbox: --unconfined); these grades are not "
+              "protected against tampering.")
+
+
 def write_reports(results: list[dict], out_dir: Path, *, assignment: str, profile: str,
                   data_note: str | None = None) -> dict[str, Path]:
     """Write every report for *assignment* into *out_dir* and return the paths.
@@ -64,6 +68,8 @@ def write_reports(results: list[dict], out_dir: Path, *, assignment: str, profil
     if len(mine) < len(results):
         log.warning("ignoring %d results of other assignments", len(results) - len(mine))
     note = run_note(profile, data_served(mine), data_note)
+    if any(r.get("sandbox") == "unconfined" for r in mine):
+        note = UNCONFINED + " " + note
     cells = cells_frame(mine)
     grades = grades_frame(cells)
     questions = questions_frame(cells)

@@ -42,7 +42,7 @@ def summary_markdown(cells: pd.DataFrame, grades: pd.DataFrame, questions: pd.Da
     """The class summary as Markdown."""
     nbs = notebook_status(cells)
     pct = grades["percent_auto"]
-    out = [f"# Grading summary: {assignment}", "", note, "",
+    out = ([note.split(". ", 1)[0] + ".", ""] if note.startswith("WARNING") else []) + [f"# Grading summary: {assignment}", "", note, "",
            f"- students: {len(grades)}",
            f"- notebook results: {len(nbs)} "
            + "(" + ", ".join(f"{k}: {v}" for k, v in nbs["status"].value_counts().sort_index().items()) + ")",

@@ -1,0 +1,95 @@
+"""The judge: verdicts from evidence it treats as untrusted, with answers the sandbox never sees."""
+import json
+
+import numpy as np
+import pytest
+
+from autograder import judge
+from autograder.judge import specs
+
+F = "cnn_foundations"
+
+
+def _judge(tmp_path, key, evidence, *, private=None, work=None):
+    return judge.judge_one(key, evidence, profile="smoke", evidence_dir=tmp_path, work_dir=work,
+                           private_dir=private)
+
+
+def test_cells_are_read_from_the_trusted_source():
+    source = 'from autograder.kernel import check\ncheck("a.b")\n### BEGIN HIDDEN TESTS\ncheck("a.b", hidden=True)\n'
+    assert judge.checks_of(source) == ["a.b", "a.b#hidden"]
+    assert judge.checks_of("assert square(3) == 9") == []
+
+
+def test_requests_carry_inputs_never_answers_or_thresholds():
+    keys = list(specs.SPECS)
+    requests = json.dumps(judge.requests(keys, "smoke"))
+    budgets = json.dumps(judge.budgets(keys, "smoke"))
+    assert "min_accuracy" not in requests + budgets and "min_correct" not in requests
+    assert "reference" not in requests and "expect" not in requests
+    assert json.loads(budgets)["questions"][f"{F}.q9"]["image_size"] == 64
+
+
+def test_missing_or_malformed_evidence_fails(tmp_path):
+    ok, message, _ = _judge(tmp_path, f"{F}.q2", None)
+    assert not ok and "did not run" in message
+    ok, message, _ = _judge(tmp_path, f"{F}.q6.model", {"name": "m", "weights": {"file": "../../etc/passwd"}})
+    assert not ok
+
+
+def test_function_values_visible_cases_are_named_hidden_ones_are_not(tmp_path):
+    request = judge.requests([f"{F}.q2", f"{F}.q2#hidden"], "smoke")
+    right = [{"value": (n + 2 * p - f) // s + 1} for n, f, p, s in request[f"{F}.q2"]["cases"]]
+    assert _judge(tmp_path, f"{F}.q2", {"values": right})[0]
+    rounded = [{"value": round((n + 2 * p - f) / s) + 1} for n, f, p, s in request[f"{F}.q2#hidden"]["cases"]]
+    ok, message, _ = _judge(tmp_path, f"{F}.q2#hidden", {"values": rounded})
+    assert not ok and "further test cases" in message
+    assert not any(f"({n}, {f}, {p}, {s})" in message for n, f, p, s in request[f"{F}.q2#hidden"]["cases"])
+    wrong = [{"value": 0}] + right[1:]
+    ok, message, _ = _judge(tmp_path, f"{F}.q2", {"values": wrong})
+    assert not ok and "conv_output_size(32, 5, 0, 1) returned 0, expected 28" in message
+    ok, _, _ = _judge(tmp_path, f"{F}.q2", {"values": [{"value": True}] * 3})
+    assert not ok                                     # a bool is not a size
+
+
+def _model_evidence(tmp_path, arrays, *, shape, framework="keras", name="net"):
+    np.savez(tmp_path / "w.npz", **{f"w{i:04d}": a for i, a in enumerate(arrays)})
+    return {"name": name, "framework": framework, "class": "Sequential", "output_shape": shape,
+            "input_shape": [1, 28, 28, 1], "params": int(sum(a.size for a in arrays)), "weights": {"file": "w.npz"}}
+
+
+def test_model_structure_is_read_from_the_exported_weights(tmp_path):
+    good = [np.zeros((3, 3, 1, 8)), np.zeros(8), np.zeros((1352, 10)), np.zeros(10)]
+    ok, message, _ = _judge(tmp_path, f"{F}.q6.model", _model_evidence(tmp_path, good, shape=[1, 10]))
+    assert ok and "graded your model `net` (Keras Sequential, 13,610 parameters)" in message
+    regression = [np.zeros((3, 3, 1, 8)), np.zeros(8), np.zeros((1352, 1)), np.zeros(1)]
+    ok, message, _ = _judge(tmp_path, f"{F}.q6.model", _model_evidence(tmp_path, regression, shape=[1, 1]))
+    assert not ok and "expected output shape (None, 10), got (None, 1)" in message
+    # a kernel that claims 10 outputs while its weights end in 1 unit is not believed
+    ok, _, _ = _judge(tmp_path, f"{F}.q6.model", _model_evidence(tmp_path, regression, shape=[1, 10]))
+    assert not ok
+    mlp = [np.zeros((784, 10)), np.zeros(10)]
+    ok, message, _ = _judge(tmp_path, f"{F}.q6.model", _model_evidence(tmp_path, mlp, shape=[1, 10]))
+    assert not ok and "conv -> dense" in message
+
+
+def test_heldout_accuracy_is_measured_against_private_labels(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir()
+    labels = np.arange(500) % 10
+    np.save(private / "mnist.npy", labels)
+    np.save(tmp_path / "s.npy", np.eye(10, dtype="float32")[labels])
+    evidence = {"scores": "s.npy", "how": "scaled to [0, 1]", "reported": ["score", 0.99]}
+    ok, message, review = _judge(tmp_path, f"{F}.q6.accuracy#hidden", evidence, private=private)
+    assert ok and "held-out accuracy 1.000" in message and review == []
+    np.save(tmp_path / "s.npy", np.eye(10, dtype="float32")[np.zeros(500, int)])
+    ok, message, review = _judge(tmp_path, f"{F}.q6.accuracy#hidden", evidence, private=private)
+    assert not ok and "below the 0.90 required" in message and "chance" in message
+    assert review and "reported `score` = 0.990" in review[0]
+
+
+def test_files_are_looked_at_by_the_judge_itself(tmp_path):
+    ok, message, _ = _judge(tmp_path, f"{F}.q10.saved", {}, work=tmp_path)
+    assert not ok and "xray_model.keras was not found" in message
+    (tmp_path / "xray_model.keras").write_bytes(b"zip")
+    assert _judge(tmp_path, f"{F}.q10.saved", {}, work=tmp_path)[0]
