@@ -181,7 +181,7 @@ def predictions(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Con
     reported = evidence.get("reported")
     if reported:
         name, value = reported[0], float(reported[1])
-        if abs(value - acc) > 0.05 + 3 * math.sqrt(max(acc * (1 - acc), 0.01) / len(labels)):
+        if abs(value - acc) > 0.02 + 3 * math.sqrt(max(acc * (1 - acc), 0.01) / len(labels)):
             ctx.review.append(f"reported `{name}` = {value:.3f}, measured held-out accuracy {acc:.3f}")
             measured += f"; you reported `{name}` = {value:.3f}, which disagrees (listed for review, not scored)"
     if acc >= threshold:
