@@ -8,6 +8,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from .feedback import CheckFailed, fmt_number, fmt_seq, fmt_shape
+from ..kernel.evidence import _first_output  # noqa: F401  (shared with the kernel side)
 from .frameworks import framework_of
 
 __all__ = [
@@ -28,15 +29,6 @@ def _torch_device(model: Any) -> Any:
     return torch.device("cpu")
 
 
-def _first_output(out: Any) -> Any:
-    """The main output of a model that may return a tuple/list/dict or a namedtuple."""
-    if hasattr(out, "logits"):  # torchvision InceptionOutputs / GoogLeNetOutputs, HF outputs
-        return out.logits
-    if isinstance(out, dict):
-        return next(iter(out.values()))
-    if isinstance(out, (tuple, list)):
-        return out[0]
-    return out
 
 
 def _short_error(err: BaseException, limit: int = 300) -> str:

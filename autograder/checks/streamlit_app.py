@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from autograder.checks.feedback import CheckFailed
+from autograder.kernel.app_probe import _describe, _element_text, _parse_probability, _short
 
 __all__ = ["AppReport", "Prediction", "LABELS", "NOT_AN_IMAGE", "check_app", "png_bytes"]
 
@@ -29,8 +30,6 @@ NOT_AN_IMAGE = ("notes.png", b"this is not an image", "image/png")
 _TEXT_ELEMENTS = frozenset({"title", "header", "subheader", "markdown", "caption", "text",
     "success", "info", "warning", "metric"})
 _LABEL_RE = {label: re.compile(rf"\b{label}\b", re.IGNORECASE) for label in LABELS}
-_NUMBER_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(\s*%)?")
-_SHOW = 300  # characters of page text quoted in feedback
 
 
 @dataclass
@@ -155,9 +154,6 @@ def _run(at: Any, when: str, timeout: float) -> None:
         raise
 
 
-def _describe(exc: Any) -> str:
-    kind = exc.proto.type or "an exception"
-    return f"{kind}: {_short(exc.message)}" if exc.message else kind
 
 
 def _raise_on_exception(at: Any, when: str) -> None:
@@ -165,10 +161,6 @@ def _raise_on_exception(at: Any, when: str) -> None:
         raise CheckFailed(f"{when} the app raised {_describe(at.exception[0])}")
 
 
-def _element_text(el: Any) -> str:
-    if el.type == "metric":
-        return f"{el.proto.label}: {el.proto.body}"
-    return str(el.value)
 
 
 def _texts(at: Any) -> list[str]:
@@ -209,17 +201,4 @@ def _read_result(at: Any, baseline: list[str], true_label: str) -> Prediction:
     return Prediction(true_label, label, probability, page, shows_image=len(at.image) > 0)
 
 
-def _parse_probability(text: str) -> float | None:
-    """First percentage in [0, 100] or number in [0, 1] in ``text``, as a fraction."""
-    for number, percent in _NUMBER_RE.findall(text):
-        value = float(number)
-        if percent and 0 <= value <= 100:
-            return value / 100
-        if not percent and 0 <= value <= 1:
-            return value
-    return None
 
-
-def _short(text: str) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= _SHOW else text[: _SHOW - 3] + "..."
