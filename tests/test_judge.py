@@ -92,4 +92,70 @@ def test_files_are_looked_at_by_the_judge_itself(tmp_path):
     ok, message, _ = _judge(tmp_path, f"{F}.q10.saved", {}, work=tmp_path)
     assert not ok and "xray_model.keras was not found" in message
     (tmp_path / "xray_model.keras").write_bytes(b"zip")
+    ok, message, _ = _judge(tmp_path, f"{F}.q10.saved", {}, work=tmp_path)
+    assert not ok and "not a saved Keras model" in message
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "xray_model.keras", "w") as archive:
+        archive.writestr("config.json", "{}")
     assert _judge(tmp_path, f"{F}.q10.saved", {}, work=tmp_path)[0]
+
+
+def _batch(name, shape, dtype="torch.float32", size=4000):
+    return {"name": name, "how": "", "shape": shape, "dtype": dtype, "min": 0.0, "max": 1.0,
+            "labels": shape[0], "size": size}
+
+
+def test_loaders_right_and_wrong(tmp_path):
+    good = {"train": _batch("trainloader", [64, 1, 28, 28]), "test": _batch("testloader", [1000, 1, 28, 28], size=500)}
+    assert _judge(tmp_path, f"{F}.q8.loaders", good)[0]
+    flat = dict(good, test=_batch("testloader", [1000, 784], size=500))
+    ok, message, _ = _judge(tmp_path, f"{F}.q8.loaders", flat)
+    assert not ok and "(batch, 1, 28, 28)" in message
+    ints = dict(good, train=_batch("trainloader", [64, 1, 28, 28], dtype="torch.uint8"))
+    assert not _judge(tmp_path, f"{F}.q8.loaders", ints)[0]
+    ok, message, _ = _judge(tmp_path, f"{F}.q8.loaders", dict(good, test=None))
+    assert not ok and "no test DataLoader" in message
+
+
+def test_preprocessed_images_scaled_or_standardised_not_raw(tmp_path):
+    facts = {"name": "x_train", "shape": [10000, 32, 32, 3], "dtype": "float32"}
+    assert _judge(tmp_path, f"{F}.q7.preprocess", dict(facts, min=0.0, max=1.0, mean=0.3, std=0.3))[0]
+    assert _judge(tmp_path, f"{F}.q7.preprocess", dict(facts, min=-1.1, max=2.5, mean=0.0, std=1.0))[0]
+    ok, message, _ = _judge(tmp_path, f"{F}.q7.preprocess", dict(facts, min=0.0, max=255.0, mean=80.0, std=70.0))
+    assert not ok and "scaled to [0, 1]" in message
+    ok, message, _ = _judge(tmp_path, f"{F}.q7.preprocess", dict(facts, dtype="uint8", min=0, max=1, mean=0.3, std=0.3))
+    assert not ok and "as floats" in message
+    ok, _, _ = _judge(tmp_path, f"{F}.q7.preprocess", dict(facts, shape=[10000, 32, 32], min=0, max=1, mean=0.3, std=0.3))
+    assert not ok
+
+
+def test_iterator_and_history(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "custom_images.json").write_text(json.dumps({"classes": ["a", "b"], "labels": {}}))
+    facts = {"name": "train_gen", "class_indices": {"a": 0, "b": 1}, "image_shape": [64, 64, 3], "max": 1.0}
+    assert _judge(tmp_path, f"{F}.q9.iterator", facts, private=private)[0]
+    ok, message, _ = _judge(tmp_path, f"{F}.q9.iterator", dict(facts, max=255.0), private=private)
+    assert not ok and "rescale" in message
+    ok, message, _ = _judge(tmp_path, f"{F}.q9.iterator", dict(facts, image_shape=[32, 32, 3]), private=private)
+    assert not ok and "target_size=(64, 64)" in message
+    assert _judge(tmp_path, f"{F}.q9.model#hidden", {"name": "h", "metrics": {"val_acc": [0.5, 0.7]}})[0]
+    ok, message, _ = _judge(tmp_path, f"{F}.q9.model#hidden", {"name": "h", "metrics": {"accuracy": [0.5]}})
+    assert not ok and "validation_data" in message
+
+
+def test_app_needs_right_labels_and_a_clean_error(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir()
+    files = {f"{i:05d}.png": i % 2 for i in range(6)}
+    (private / "chest_xray.json").write_text(json.dumps({"classes": ["NORMAL", "PNEUMONIA"], "labels": files}))
+    names = ["Normal", "Pneumonia"]
+    uploads = [{"file": f, "label": names[y], "probability": 0.9} for f, y in files.items()]
+    good = {"uploads": uploads, "bad_upload": {"error_shown": True, "exception": "", "problem": ""}}
+    assert _judge(tmp_path, f"{F}.q10.app#hidden", good, private=private)[0]
+    always_normal = dict(good, uploads=[dict(u, label="Normal") for u in uploads])
+    ok, message, _ = _judge(tmp_path, f"{F}.q10.app#hidden", always_normal, private=private)
+    assert not ok and "3 of 6" in message
+    crashed = dict(good, bad_upload={"error_shown": False, "exception": "UnidentifiedImageError", "problem": ""})
+    ok, message, _ = _judge(tmp_path, f"{F}.q10.app#hidden", crashed, private=private)
+    assert not ok and "crashed the app" in message

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,7 +18,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from autograder.checks.feedback import CheckFailed
-from autograder.kernel.app_probe import _describe, _element_text, _parse_probability, _short
+from autograder.kernel.app_probe import _describe, _new_texts, _parse_probability, _short, _texts
 
 __all__ = ["AppReport", "Prediction", "LABELS", "NOT_AN_IMAGE", "check_app", "png_bytes"]
 
@@ -163,22 +162,8 @@ def _raise_on_exception(at: Any, when: str) -> None:
 
 
 
-def _texts(at: Any) -> list[str]:
-    """Text of every result-carrying element, in page order (main area, then sidebar)."""
-    return [_element_text(node) for block in (at.main, at.sidebar) for node in block
-            if node.type in _TEXT_ELEMENTS]
 
 
-def _new_texts(at: Any, baseline: list[str]) -> list[str]:
-    """Texts shown now that were not on the page before any upload (titles, instructions)."""
-    seen = Counter(baseline)
-    new = []
-    for text in _texts(at):
-        if seen[text] > 0:
-            seen[text] -= 1
-        else:
-            new.append(text)
-    return new
 
 
 def _read_result(at: Any, baseline: list[str], true_label: str) -> Prediction:

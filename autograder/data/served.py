@@ -138,12 +138,9 @@ def with_heldout(name: str, profile: str | None = None):
     if profile == "smoke":
         train, test, held = _smoke_mnist_parts() if name == "mnist" else _smoke_cifar_parts()
         return (train, test), held
-    from .fetch import fetch
-    source = {"mnist": "qmnist_heldout", "cifar10": "cifar10_1_heldout"}[name]
-    path = fetch(source, progress=False)
-    with np.load(path, allow_pickle=False) as f:
-        held = (f["x"], f["y"])
-    return (mnist(profile) if name == "mnist" else cifar10(profile)), held
+    source = {"mnist": "QMNIST's 50,000 extra test digits", "cifar10": "CIFAR-10.1 (v6)"}[name]
+    raise NotImplementedError(f"the full profile's private held-out set for {name} ({source}) is not in the "
+                              "manifest yet, so held-out accuracy cannot be graded in the full profile")
 
 
 def _extract(name: str) -> Path:

@@ -261,6 +261,15 @@ def history(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context
     return f"history `{evidence.get('name')}` with {', '.join(sorted(metrics))}"
 
 
+def _keras_archive(path: Path) -> bool:
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "config.json" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def ran(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
     """The cell ran; a file it needs exists in the work directory (looked at by the judge itself)."""
     name = expect.get("file")
@@ -269,6 +278,8 @@ def ran(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, re
         if not path.is_file() or path.is_symlink():
             raise Failed(f"{name} was not found next to the notebook: save it there (e.g. model.save(\"{name}\"))"
                          if name.endswith(".keras") else f"write {name} next to the notebook (%%writefile {name})")
+        if name.endswith(".keras") and not _keras_archive(path):
+            raise Failed(f"{name} is not a saved Keras model (model.save writes a zip with config.json)")
     return f"{name} found" if name else "ran"
 
 

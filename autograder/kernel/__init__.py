@@ -7,19 +7,10 @@ exports (:func:`check`). Verdicts are computed outside, by :mod:`autograder.judg
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from .budget import data_dir, start
 from .evidence import check
 
 STARTUP = "import autograder.kernel.hook as _autograder_hook; _autograder_hook.install(); del _autograder_hook\n"
 
-__all__ = ["start", "check", "data_dir", "startup_dir", "STARTUP"]
+__all__ = ["start", "check", "data_dir", "STARTUP"]
 
-
-def startup_dir(ipython_dir: Path) -> Path:
-    """Create an IPython directory whose default profile runs the hook at kernel start."""
-    startup = Path(ipython_dir) / "profile_default" / "startup"
-    startup.mkdir(parents=True, exist_ok=True)
-    (startup / "00-autograder.py").write_text(STARTUP)
-    return Path(ipython_dir)

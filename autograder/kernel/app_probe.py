@@ -92,7 +92,8 @@ def _texts(at: Any) -> list[str]:
             if node.type in _TEXT_ELEMENTS]
 
 
-def _read_result(at: Any, baseline: list[str]) -> dict[str, Any]:
+def _new_texts(at: Any, baseline: list[str]) -> list[str]:
+    """Texts shown now that were not on the page before any upload (titles, instructions)."""
     seen = Counter(baseline)
     new = []
     for text in _texts(at):
@@ -100,6 +101,11 @@ def _read_result(at: Any, baseline: list[str]) -> dict[str, Any]:
             seen[text] -= 1
         else:
             new.append(text)
+    return new
+
+
+def _read_result(at: Any, baseline: list[str]) -> dict[str, Any]:
+    new = _new_texts(at, baseline)
     page = " | ".join(new)
     hits = [(text, found[0]) for text in new
             if len(found := [lb for lb in LABELS if _LABEL_RE[lb].search(text)]) == 1]
