@@ -122,6 +122,7 @@ def _scores(result):
 def test_correct_submission_gets_full_marks_despite_stderr_and_return_values(graded):
     results, _, _ = graded
     assert results[("good", "01-tiny")]["status"] == "graded"
+    assert results[("good", "01-tiny")]["sandbox"] == "bubblewrap"
     assert _scores(results[("good", "01-tiny")]) == {"t_tests": 2.0, "t_value": 1.0}
 
 
@@ -234,3 +235,18 @@ def test_answers_touching_the_grader_are_flagged_for_review(graded):
     assert flagged.to_dict("records") == [{"student": "patches_checks", "notebook": "01-tiny",
                                            "where": "t_code: import autograder.checks as c"}]
     assert any("flagged for review" in line for line in lines)
+
+
+def test_unconfined_grading_works_and_every_report_says_so(course, tmp_path):
+    from autograder.reports import write_reports
+    subs = tmp_path / "subs"
+    (subs / "solo").mkdir(parents=True)
+    nbformat.write(_answered(course, "01-tiny.ipynb"), subs / "solo" / "01-tiny.ipynb")
+    opts = runner.Options(submissions=subs, assignment="tiny", out=tmp_path / "out", profile="smoke", workers=1,
+                          source_root=course / "source", release_root=course / "release", unconfined=True,
+                          cell_timeout=30, notebook_timeout=120, log=lambda line: None)
+    results = {(r["student"], r["notebook"]): r for r in runner.grade(opts)}
+    solo = results[("solo", "01-tiny")]
+    assert solo["sandbox"] == "unconfined" and _scores(solo) == {"t_tests": 2.0, "t_value": 1.0}
+    write_reports(list(results.values()), tmp_path / "out", assignment="tiny", profile="smoke")
+    assert (tmp_path / "out" / "summary.md").read_text().startswith("WARNING: student code ran UNCONFINED")

@@ -231,9 +231,9 @@ def grade(opts: Options) -> list[dict[str, Any]]:
                     "cell_timeout": opts.limit("cell_timeout"), "result_path": str(root / "result.json")}
             (root / "task.json").write_text(json.dumps(spec))
             worker_env = _worker_env(opts)
-            if opts.unconfined:     # the kernel inherits the worker's environment: give it the kernel's too
+            if opts.unconfined:     # the kernel inherits the worker's environment: give it the kernel's settings
                 worker_env.update({k: v for k, v in env.items() if k.startswith("AUTOGRADER_")},
-                                  PYTHONPATH=str(kernel_pkg), IPYTHONDIR=str(ipython_dir))
+                                  IPYTHONDIR=str(ipython_dir))
             outcome = limits.run_limited(
                 [sys.executable, "-m", "autograder.grading.worker", str(root / "task.json")],
                 env=worker_env, log=root / "worker.log",
