@@ -25,9 +25,15 @@ def csv_path(profile: str) -> Path:
     return CALIBRATION / f"{profile}.csv"
 
 
-def _source_text(release_nb: Path) -> str:
-    """The notebook's source: its hidden tests call `heldout` where a profile threshold applies."""
-    return (REPO / "source" / ASSIGNMENT / release_nb.name).read_text()
+def measures_heldout(release_nb: Path) -> bool:
+    """Does the notebook's source call a check that measures held-out accuracy (a profile threshold)?"""
+    import nbformat
+
+    from .judge import checks_of
+    from .judge.specs import SPECS
+    source = nbformat.read(REPO / "source" / ASSIGNMENT / release_nb.name, as_version=4)
+    return any(SPECS[key].kind == "predictions" for cell in source.cells if cell.cell_type == "code"
+               for key in checks_of(cell.source) if key in SPECS)
 
 
 def summary(frame: pd.DataFrame) -> pd.DataFrame:
@@ -42,7 +48,7 @@ def main(*, seeds: int = 3, profile: str = "smoke", questions: list[str] | None 
          out: Path = REPO / "build" / "calibration") -> int:
     subs = out / "submissions"
     submissions.write_all(REPO / "source" / ASSIGNMENT, REPO / "release" / ASSIGNMENT, subs,
-                          only=["reference"], keep=lambda nb: "heldout." in _source_text(nb))
+                          only=["reference"], keep=measures_heldout)
     rows = []
     for seed in range(seeds):
         opts = runner.Options(submissions=subs, assignment=ASSIGNMENT, out=out / f"seed{seed}",

@@ -45,3 +45,10 @@ def test_smoke_thresholds_are_calibrated_on_the_reference_over_three_seeds():
         assert row["seeds"] >= 3
         assert threshold <= row["min"] - calibrate.MARGIN, f"{q}: threshold {threshold} too close to {row['min']}"
         assert threshold >= 0.5, f"{q}: a threshold of {threshold} would let a broken model pass"
+
+
+def test_calibration_grades_exactly_the_notebooks_with_a_threshold(repo):
+    from autograder import calibrate
+    picked = sorted(nb.stem for nb in (repo / "release" / "cnn_foundations").glob("*.ipynb")
+                    if calibrate.measures_heldout(nb))
+    assert picked == ["03-keras-mnist", "04-keras-cifar10", "05-pytorch-mnist", "06-image-folder", "07-chest-xray"]
