@@ -12,6 +12,7 @@ import pytest
 from autograder import release
 from autograder.grading import runner
 from autograder.grading.nbconfig import course_config  # noqa: F401  (import check)
+from autograder.reports import load_results, write_reports
 
 
 def _cell(kind, source, grade_id=None, **meta):
@@ -88,7 +89,21 @@ def graded(course, tmp_path_factory):
                                     ("t_code", "import time\nblob = b'x' * (1200 * 2**20)\ntime.sleep(60)")))
     student("huge_output", _answered(course, "01-tiny.ipynb",
                                      ("t_code", "for i in range(200000):\n    print(i)\n" + SQUARE)))
+    student("long_lines", _answered(course, "01-tiny.ipynb",
+                                    ("t_code", "import sys\nfor i in range(40):\n    sys.stdout.write('x' * 2**20)\n" + SQUARE)))
     student("malformed", raw="{ this is not a notebook")
+    for name, answer in (("cell_games_right", None), ("cell_games_wrong", ("t_code", "def square(x):\n    return 0"))):
+        games = _answered(course, "01-tiny.ipynb", answer)
+        tests = [c for c in games.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        tests[0].metadata.nbgrader.grade_id = "t_tests_mine"           # renamed and gutted
+        tests[0].source = "pass"
+        tests[1].metadata.nbgrader.update(points=50, locked=False, grade=False)   # edited role and points
+        tests[1].source = "pass"
+        games.cells.append(_cell("code", "print('bonus')", "bonus", grade=True, points=100))  # an added grade cell
+        games.cells.append(_cell("markdown", "**mine** <script>alert(1)</script> <img src=x onerror=alert(2)>"))
+        games.cells.append(_cell("code", "from IPython.display import HTML\nHTML('<script>alert(3)</script>"
+                                         "<img src=x onerror=alert(4)>')"))
+        student(name, games)
     student("renamed", _answered(course, "01-tiny.ipynb"), tiny_name="Copy of 01-tiny (1).ipynb",
             other_name="other.ipynb")
     tamper = _answered(course, "01-tiny.ipynb", ("t_code", "def square(x):\n    return 0"))
@@ -162,6 +177,32 @@ def test_huge_output_is_cut_but_graded(graded):
     assert _scores(results[("huge_output", "01-tiny")]) == {"t_tests": 2.0, "t_value": 1.0}
 
 
+def test_long_lines_are_cut_as_they_arrive_with_a_note(graded):
+    results, opts, _ = graded
+    r = results[("long_lines", "01-tiny")]
+    assert _scores(r) == {"t_tests": 2.0, "t_value": 1.0}
+    kept = list(opts.out.glob("work/tasks/long_lines/01-tiny/autograded/**/*.ipynb"))
+    assert kept and kept[0].stat().st_size < 1_000_000                  # 40 MiB printed
+    assert "output cut: this cell printed more than" in kept[0].read_text()
+
+
+def test_cell_roles_and_points_come_from_the_release_not_the_submission(graded):
+    results, _, _ = graded
+    right, wrong = results[("cell_games_right", "01-tiny")], results[("cell_games_wrong", "01-tiny")]
+    assert _scores(right) == {"t_tests": 2.0, "t_value": 1.0}          # the renamed/edited tests are put back
+    assert _scores(wrong) == {"t_tests": 0.0, "t_value": 0.0}
+    assert sum(c["max_score"] for c in right["cells"]) == 3.0           # no bonus cell, no edited points
+
+
+def test_feedback_html_has_no_student_script_or_event_handler(graded):
+    results, opts, _ = graded
+    r = results[("cell_games_right", "01-tiny")]
+    html = (opts.out / r["feedback_html"]).read_text()
+    assert "<strong>mine</strong>" in html                              # markdown still renders
+    for attack in ("<script>alert", "onerror=alert(2)>", "onerror=\"alert", "onerror=alert(4)>"):
+        assert attack not in html, attack
+
+
 def test_malformed_notebook_is_named_and_the_batch_goes_on(graded):
     results, _, _ = graded
     r = results[("malformed", "01-tiny")]
@@ -216,9 +257,30 @@ def test_shards_partition_the_class():
                                     source_root=Path("/nonexistent")))
 
 
+def test_shards_sharing_an_output_folder_give_the_class_wide_files_of_one_run(course, tmp_path):
+    import pandas as pd
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    names = ["ada", "bob", "cyd", "dee"]
+    for name in names:
+        (subs / name).mkdir(parents=True)
+        wrong = ("t_code", "def square(x):\n    return x + x") if name in ("bob", "dee") else None
+        nbformat.write(_answered(course, "01-tiny.ipynb", wrong), subs / name / "01-tiny.ipynb")
+    assert {runner.in_shard(n, 0, 2) for n in names} == {True, False}     # both shards have students
+    for index in (0, 1):
+        runner.grade(runner.Options(submissions=subs, assignment="tiny", out=out, workers=2, shard=(index, 2),
+                                    source_root=course / "source", release_root=course / "release",
+                                    log=lambda line: None))
+    write_reports(load_results(out / "results"), out, assignment="tiny", profile="smoke")   # what `report` does
+    export = pd.read_csv(out / "nbgrader_grades.csv").set_index("student_id")
+    assert export["score"].to_dict() == {"ada": 3.0, "bob": 0.0, "cyd": 3.0, "dee": 0.0}
+    grades = pd.read_csv(out / "grades.csv").set_index("student")
+    assert grades["auto_score"].to_dict() == export["score"].to_dict()
+
+
 def test_nbgrader_export_agrees_with_the_kit_scores(graded):
     import pandas as pd
     results, opts, _ = graded
+    write_reports(list(results.values()), opts.out, assignment="tiny", profile="smoke")
     export = pd.read_csv(opts.out / "nbgrader_grades.csv").set_index("student_id")["score"].to_dict()
     ours: dict[str, float] = {}
     for (student, _), result in results.items():
@@ -229,6 +291,7 @@ def test_nbgrader_export_agrees_with_the_kit_scores(graded):
 def test_answers_touching_the_grader_are_flagged_for_review(graded):
     import pandas as pd
     results, opts, lines = graded
+    write_reports(list(results.values()), opts.out, assignment="tiny", profile="smoke")
     assert results[("patches_checks", "01-tiny")]["flags"] == ["t_code: import autograder.checks as c"]
     assert results[("good", "01-tiny")]["flags"] == []
     flagged = pd.read_csv(opts.out / "flagged_for_review.csv")

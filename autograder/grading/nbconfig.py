@@ -24,7 +24,8 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
                                         IncludeHeaderFooter, LimitOutput, LockCells, OverwriteCells,
                                         OverwriteKernelspec, SaveAutoGrades)
 
-    from .preprocessors import DeduplicateCells, ScoreByExceptions, ShortenTracebacks
+    from .preprocessors import (DeduplicateCells, RestoreCellRoles, SanitizeMarkdown, ScoreByExceptions,
+                                ShortenTracebacks)
     from .sandbox import SandboxedExecute
 
     c = c if c is not None else Config()
@@ -41,8 +42,9 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
     c.LimitOutput.max_lines = 400              # huge outputs are cut, not stored
     c.LimitOutput.max_traceback = 60
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and still runs
-    # nbgrader's sanitize pipeline, with DeduplicateCells in place of its DeduplicateIds
-    c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateCells, OverwriteKernelspec,
+    # nbgrader's sanitize pipeline, with DeduplicateCells in place of its DeduplicateIds, and the
+    # cells' roles and points taken from the gradebook (RestoreCellRoles) before OverwriteCells
+    c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateCells, RestoreCellRoles, OverwriteKernelspec,
                                           OverwriteCells, CheckCellMetadata]
     # The student's kernel runs in the sandbox (SandboxKernelManager, configured per task by the worker)
     c.Autograde.autograde_preprocessors = [
@@ -50,6 +52,7 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
     ]
     # Feedback shows each test's visible part and its message, never hidden test source.
-    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortenTracebacks,
+    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortenTracebacks, SanitizeMarkdown,
                                         CSSHTMLHeaderPreprocessor]
+    c.HTMLExporter.sanitize_html = True        # student markdown and outputs: no script, no event handlers
     return c

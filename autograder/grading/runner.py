@@ -35,6 +35,7 @@ class Options:
     notebook_timeout: int | None = None
     memory_mb: int | None = None
     file_mb: int | None = None
+    output_kb: int | None = None
     mixed_precision: bool = False
     reuse_identical: bool = True
     shard: tuple[int, int] = (0, 1)        # (index, count): this machine grades students of its shard
@@ -228,7 +229,8 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             spec = {"course_dir": str(root), "assignment": opts.assignment, "student": task.student,
                     "notebook": task.notebook, "profile": opts.profile, "served_log": str(evidence / "served.jsonl"),
                     "evidence_dir": str(evidence), "private_dir": str(staged.private), "sandbox": box,
-                    "cell_timeout": opts.limit("cell_timeout"), "result_path": str(root / "result.json")}
+                    "cell_timeout": opts.limit("cell_timeout"), "output_kb": opts.limit("output_kb"),
+                    "result_path": str(root / "result.json")}
             (root / "task.json").write_text(json.dumps(spec))
             worker_env = _worker_env(opts)
             if opts.unconfined:     # the kernel inherits the worker's environment: give it the kernel's settings
@@ -278,39 +280,4 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             shutil.copyfile(opts.out / origin["feedback_html"], dest)
             twin["feedback_html"] = str(dest.relative_to(opts.out))
         finish(task, twin, f"identical to {origin['student']}'s notebook, result reused")
-    ordered = [results[(t.student, t.notebook)] for t in tasks]
-    merge_nbgrader_exports(ordered, opts.out / "nbgrader_grades.csv")
-    write_flags(ordered, opts.out / "flagged_for_review.csv")
-    return ordered
-
-
-def write_flags(results: list[dict[str, Any]], to: Path) -> Path:
-    """Answers whose code touches the grader or the module table: a human looks at these."""
-    import pandas as pd
-
-    rows = [{"student": r["student"], "notebook": r["notebook"], "where": flag}
-            for r in results for flag in r.get("flags", [])]
-    pd.DataFrame(rows, columns=["student", "notebook", "where"]).to_csv(to, index=False)
-    return to
-
-
-def merge_nbgrader_exports(results: list[dict[str, Any]], to: Path) -> Path | None:
-    """One nbgrader-format CSV for the class: each notebook's `nbgrader export` row, summed per student.
-
-    A notebook that could not be run (missing, unreadable, killed) has no row and counts 0;
-    grades.csv, written by the reports, carries the reasons.
-    """
-    import pandas as pd
-
-    rows = pd.DataFrame([dict(r["nbgrader_export"], student_id=r["student"])
-                         for r in results if r.get("nbgrader_export")])
-    if rows.empty:
-        return None
-    for column in ("raw_score", "late_submission_penalty", "score", "max_score"):
-        rows[column] = pd.to_numeric(rows[column])
-    keys = ["assignment", "student_id"]
-    merged = rows.groupby(keys, as_index=False).agg(
-        raw_score=("raw_score", "sum"), late_submission_penalty=("late_submission_penalty", "sum"),
-        score=("score", "sum"), max_score=("max_score", "first"))
-    merged.to_csv(to, index=False)
-    return to
+    return [results[(t.student, t.notebook)] for t in tasks]

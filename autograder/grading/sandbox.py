@@ -9,6 +9,7 @@ an allow-listed environment, a per-file size cap. The kernel talks to nbgrader o
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Integer, List, Unicode
@@ -116,11 +118,47 @@ class SandboxKernelManager(AsyncKernelManager):
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute with the kernel in the sandbox (see :class:`SandboxKernelManager`)."""
+    """nbgrader's Execute with the kernel in the sandbox (see :class:`SandboxKernelManager`),
+    keeping at most ``output_kb`` of output per cell: the rest is dropped as it arrives, with a note."""
+
+    output_kb = Integer(256, help="Output kept per cell, in KiB (0: no cap); what a cell prints "
+                                  "beyond it is dropped as it arrives and a note says so.").tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
         super().__init__(*args, **kwargs)
+        self._kept: dict[int, int] = {}
+
+    def output(self, outs: list, msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
+        cap = self.output_kb * 1024
+        if not cap or msg.get("msg_type") not in {"stream", "display_data", "execute_result", "error"}:
+            return super().output(outs, msg, display_id, cell_index)
+        content = msg.get("content", {})
+        size = _size(content)
+        kept = self._kept.get(cell_index, 0)
+        if msg["msg_type"] == "error":         # the error decides plain-assert cells: keep it, shortened
+            if size > cap:
+                content["evalue"] = str(content.get("evalue", ""))[:1024] + " [cut]"
+                content["traceback"] = [line[:1024] for line in content.get("traceback", [])[-20:]]
+            return super().output(outs, msg, display_id, cell_index)
+        if kept + size > cap:
+            if kept <= cap:
+                self._kept[cell_index] = cap + 1
+                outs.append(nbformat.v4.new_output(
+                    "stream", name="stdout",
+                    text=f"\n[output cut: this cell printed more than {self.output_kb} KiB; "
+                         f"the rest was not kept (output_kb in the grading profile)]\n"))
+            return None
+        self._kept[cell_index] = kept + size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _size(content: dict[str, Any]) -> int:
+    """Bytes of an output message's payload (text and display data)."""
+    if "text" in content:
+        return len(str(content["text"]).encode("utf-8", "replace"))
+    data = content.get("data", {})
+    return sum(len(v if isinstance(v, str) else json.dumps(v)) for v in data.values())
 
 
 def kernel_package(dest: Path) -> Path:

@@ -71,8 +71,9 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def integrity_flags(submitted: Path) -> list[str]:
-    """Cells of the student's own code that touch the grader or the module table (for a human to review)."""
+def integrity_flags(submitted: Path, restored: set[str]) -> list[str]:
+    """Cells of the student's own code that touch the grader or the module table (for a human to review).
+    ``restored``: the grade ids of the release's locked and test cells (put back from the source)."""
     try:
         nb = nbformat.read(submitted, as_version=4)
     except Exception:   # an unreadable notebook is reported as such elsewhere
@@ -80,8 +81,8 @@ def integrity_flags(submitted: Path) -> list[str]:
     flags = []
     for index, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type != "code" or meta.get("locked") or meta.get("grade"):
-            continue   # locked and test cells are restored from the source before running
+        if cell.cell_type != "code" or meta.get("grade_id") in restored:
+            continue
         for line in cell.source.splitlines():
             if SUSPICIOUS.search(line):
                 where = meta.get("grade_id") or f"cell {index}"
@@ -131,6 +132,12 @@ def served_data(log: Path) -> list[dict[str, str]]:
     for entry in _jsonl(log):
         seen.setdefault(entry.get("dataset", "?"), entry)
     return list(seen.values())
+
+
+def restored_cells(source_nb: Path) -> set[str]:
+    """Grade ids of the instructor's locked cells: whatever a submission puts there is replaced."""
+    return {cell.metadata["nbgrader"]["grade_id"] for cell in nbformat.read(source_nb, as_version=4).cells
+            if cell.get("metadata", {}).get("nbgrader", {}).get("locked")}
 
 
 def trusted_sources(source_nb: Path) -> dict[str, str]:
@@ -183,6 +190,7 @@ def sandbox_config(cfg: Any, task: dict[str, Any], root: Path) -> None:
     cfg.SandboxKernelManager.sandbox_env = dict(box.get("env", {}))
     cfg.SandboxKernelManager.devices = list(box.get("devices", []))
     cfg.SandboxKernelManager.fsize_mb = int(box.get("fsize_mb", 0))
+    cfg.SandboxedExecute.output_kb = int(task.get("output_kb", 256))
 
 
 def run(task: dict[str, Any]) -> dict[str, Any]:
@@ -224,7 +232,8 @@ def run(task: dict[str, Any]) -> dict[str, Any]:
                             if died else "nbgrader could not grade this notebook: " + _last_error(log))
         result["cells"] = unscored(t.gradebook, t.assignment, t.notebook, result["reason"])
         result["feedback_html"] = None
-    result["flags"] = integrity_flags(t.submitted) + review
+    source_nb = root / "source" / t.assignment / f"{t.notebook}.ipynb"
+    result["flags"] = integrity_flags(t.submitted, restored_cells(source_nb)) + review
     result["sandbox"] = "bubblewrap" if (task.get("sandbox") or {}).get("enabled") else "unconfined"
     result["elapsed_s"] = round(time.monotonic() - started, 2)
     result["data_served"] = served_data(Path(task["served_log"]))

@@ -9,6 +9,7 @@ import json
 import logging
 from pathlib import Path
 
+from .exports import merge_nbgrader_exports, write_flags
 from .feedback import write_feedback
 from .gradescope import write_gradescope
 from .manual import write_sheet
@@ -58,7 +59,8 @@ def write_reports(results: list[dict], out_dir: Path, *, assignment: str, profil
                   data_note: str | None = None) -> dict[str, Path]:
     """Write every report for *assignment* into *out_dir* and return the paths.
 
-    Keys: ``grades_csv``, ``questions_csv``, ``question_matrix_csv``, ``summary_md``,
+    Keys: ``grades_csv``, ``questions_csv``, ``question_matrix_csv``, ``nbgrader_grades_csv``,
+    ``flagged_for_review_csv``, ``summary_md``,
     ``grade_distribution_png``, ``question_difficulty_png``, ``gradescope/<student>`` and
     ``feedback/<student>``. Results of other assignments are ignored.
     """
@@ -75,6 +77,8 @@ def write_reports(results: list[dict], out_dir: Path, *, assignment: str, profil
     questions = questions_frame(cells)
 
     paths = write_csvs(cells, out_dir)
+    paths["nbgrader_grades_csv"] = merge_nbgrader_exports(mine, out_dir / "nbgrader_grades.csv")
+    paths["flagged_for_review_csv"] = write_flags(mine, out_dir / "flagged_for_review.csv")
     paths["manual_to_grade_csv"] = write_sheet(mine, out_dir)
     paths["summary_md"] = out_dir / "summary.md"
     paths["summary_md"].write_text(
