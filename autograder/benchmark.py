@@ -7,6 +7,10 @@
 2. trains the reference MNIST CNN and a typical naive answer (the classic Keras example: two
    convs, a 128-unit dense layer, 1.2 M parameters, batch 32) on the same data and prints the
    time each needs to reach the same held-out accuracy.
+
+With ``--overhead`` it also measures what the sandbox and the judge cost: the same notebooks
+executed by bare nbclient (same kernel start-up hook and data, no nbgrader, no sandbox, no judge),
+graded unconfined, and graded in the sandbox; per notebook, the judge's own time.
 """
 from __future__ import annotations
 
@@ -56,15 +60,64 @@ print(json.dumps(out))
 '''
 
 
-def grade_once(out: Path) -> list[dict]:
+def grade_once(out: Path, *, unconfined: bool = False) -> list[dict]:
     subs = out / "submissions"
     submissions.write_all(REPO / "source" / ASSIGNMENT, REPO / "release" / ASSIGNMENT, subs, only=["reference"])
-    opts = runner.Options(submissions=subs, assignment=ASSIGNMENT, out=out / "graded", profile="smoke",
-                          workers=1, resume=False, reuse_identical=False)
+    opts = runner.Options(submissions=subs, assignment=ASSIGNMENT, out=out / ("unconfined" if unconfined else "graded"),
+                          profile="smoke", workers=1, resume=False, reuse_identical=False, unconfined=unconfined,
+                          log=lambda line: None if unconfined else print(line, flush=True))
     return runner.grade(opts)
 
 
-def main(out: Path = REPO / "build" / "benchmark", target: float = 0.95, max_epochs: int = 10) -> int:
+def bare_nbclient(out: Path) -> dict[str, float]:
+    """Seconds to execute each reference notebook with nbclient alone (after ``grade_once``: its staged
+    data, kernel package and per-notebook requests are reused)."""
+    import shutil
+    import tempfile
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from .kernel import STARTUP
+
+    work = out / "graded" / "work"
+    opts = runner.Options(submissions=out, assignment=ASSIGNMENT, out=out, workers=1)
+    times = {}
+    for path in sorted((out / "submissions" / "reference").glob("*.ipynb")):
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir, evidence, ipython = Path(tmp) / "run", Path(tmp) / "evidence", Path(tmp) / "ipython"
+            for folder in (run_dir, evidence, ipython):
+                folder.mkdir()
+            shutil.copy(path, run_dir)
+            env = runner.kernel_env(opts, 0, [], data=work / "data" / "smoke" / "student", evidence=evidence,
+                                    kernel_in=work / "tasks" / "reference" / path.stem / "kernel_in",
+                                    ipython_dir=ipython, kernel_pkg=work / "kernel_pkg")
+            nb = nbformat.read(run_dir / path.name, as_version=4)
+            client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                                    resources={"metadata": {"path": str(run_dir)}},
+                                    extra_arguments=[f"--IPKernelApp.exec_lines={[STARTUP.strip()]!r}"])
+            started = time.perf_counter()
+            client.execute(env=env)
+            times[path.stem] = time.perf_counter() - started
+    return times
+
+
+def overhead(out: Path, sandboxed: list[dict]) -> list[dict]:
+    """Per notebook: bare nbclient, graded unconfined, graded in the sandbox, the judge's time."""
+    bare = bare_nbclient(out)
+    unconfined = {r["notebook"]: r for r in grade_once(out, unconfined=True)}
+    rows = []
+    for r in sandboxed:
+        name = r["notebook"]
+        rows.append({"notebook": name, "bare_nbclient_s": round(bare.get(name, float("nan")), 1),
+                     "graded_unconfined_s": unconfined[name]["elapsed_s"], "graded_sandboxed_s": r["elapsed_s"],
+                     "judge_s": r.get("judge_s", 0.0),
+                     "sandbox_s": round(r["elapsed_s"] - unconfined[name]["elapsed_s"], 1)})
+    return rows
+
+
+def main(out: Path = REPO / "build" / "benchmark", target: float = 0.95, max_epochs: int = 10,
+         with_overhead: bool = False) -> int:
     started = time.perf_counter()
     results = grade_once(out)
     wall = time.perf_counter() - started
@@ -73,6 +126,13 @@ def main(out: Path = REPO / "build" / "benchmark", target: float = 0.95, max_epo
           f"(budget {BUDGET_S} s), peak {peak:.0f} MB (budget {BUDGET_MB} MB), 1 worker")
     for r in results:
         print(f"  {r['notebook']:<22} {r['elapsed_s']:>6.1f} s  {r.get('peak_rss_mb', 0):>6.0f} MB")
+    costs = overhead(out, results) if with_overhead else []
+    if costs:
+        print("\nwhat the sandbox and the judge cost, per notebook (seconds, 1 worker):")
+        print(f"  {'notebook':<22} {'nbclient':>8} {'unconfined':>10} {'sandboxed':>9} {'judge':>6} {'sandbox':>7}")
+        for row in costs:
+            print(f"  {row['notebook']:<22} {row['bare_nbclient_s']:>8.1f} {row['graded_unconfined_s']:>10.1f} "
+                  f"{row['graded_sandboxed_s']:>9.1f} {row['judge_s']:>6.2f} {row['sandbox_s']:>7.1f}")
     env_cmd = [sys.executable, "-c", TIME_TO_ACCURACY, str(target), str(max_epochs)]
     import os
     env = dict(os.environ, AUTOGRADER_PROFILE="smoke", TF_CPP_MIN_LOG_LEVEL="3")
@@ -86,5 +146,6 @@ def main(out: Path = REPO / "build" / "benchmark", target: float = 0.95, max_epo
         print(f"  {name:<10} {row['params']:>9,} params, batch {row['batch_size']:>3}: "
               f"{row['train_seconds']:>5.1f} s, {row['epochs']} epoch(s), accuracy {row['accuracy']:.3f}")
     (out / "benchmark.json").write_text(json.dumps({"grading_wall_s": wall, "peak_rss_mb": peak,
-                                                    "notebooks": results, "time_to_accuracy": tta}, indent=1))
+                                                    "notebooks": results, "time_to_accuracy": tta,
+                                                    "overhead": costs}, indent=1))
     return 0 if wall <= BUDGET_S and peak <= BUDGET_MB else 1

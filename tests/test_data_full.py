@@ -102,3 +102,44 @@ def test_a_missing_official_file_stops_with_the_fetch_hint():
     from autograder.data.fetch import DataMissingError
     with pytest.raises(DataMissingError, match="python -m autograder fetch cifar10"):
         served.cifar10()
+
+
+def _idx_gz(array: np.ndarray, dtype_code: int) -> bytes:
+    import gzip
+    header = bytes([0, 0, dtype_code, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return gzip.compress(header + array.tobytes())
+
+
+def test_full_heldout_sets_come_from_outside_the_official_downloads(monkeypatch):
+    """QMNIST's digits after the first 10,000 (MNIST's own test set) and CIFAR-10.1 v6."""
+    for name in ("mnist", "qmnist_test_images", "qmnist_test_labels", "cifar10_1_v6_data", "cifar10_1_v6_labels"):
+        assert manifest.REGISTRY[name].known_hash, name          # pinned upstream, fetchable by name
+    buf = io.BytesIO()
+    np.savez(buf, x_train=np.zeros((4, 28, 28), np.uint8), y_train=np.zeros(4, np.uint8),
+             x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2, np.uint8))
+    _install(monkeypatch, "mnist", "mnist.npz", buf.getvalue())
+    images = np.zeros((10003, 28, 28), np.uint8)
+    images[10000:] = np.arange(1, 4, dtype=np.uint8)[:, None, None]
+    labels = np.zeros((10003, 8), ">i4")
+    labels[10000:, 0] = [7, 8, 9]
+    _install(monkeypatch, "qmnist_test_images", "qmnist-test-images-idx3-ubyte.gz", _idx_gz(images, 0x08))
+    _install(monkeypatch, "qmnist_test_labels", "qmnist-test-labels-idx2-int.gz", _idx_gz(labels, 0x0C))
+    (train, test), (xh, yh) = served.with_heldout("mnist", "full")
+    assert train[0].shape == (4, 28, 28) and xh.shape == (3, 28, 28)
+    assert yh.tolist() == [7, 8, 9] and xh[:, 0, 0].tolist() == [1, 2, 3]   # the extra digits, not MNIST's
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name in ("data_batch_1", "test_batch"):
+            payload = pickle.dumps({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 1]})
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    _install(monkeypatch, "cifar10", "cifar-10-python.tar.gz", buf.getvalue())
+    for name, array in (("cifar10_1_v6_data", np.full((5, 32, 32, 3), 9, np.uint8)),
+                        ("cifar10_1_v6_labels", np.arange(5, dtype=np.int64))):
+        npy = io.BytesIO()
+        np.save(npy, array)
+        _install(monkeypatch, name, manifest.REGISTRY[name].filename, npy.getvalue())
+    (train, test), (xh, yh) = served.with_heldout("cifar10", "full")
+    assert xh.shape == (5, 32, 32, 3) and (xh == 9).all() and yh.shape == (5, 1) and yh.ravel().tolist() == [0, 1, 2, 3, 4]

@@ -64,6 +64,11 @@ def _tv_mnist(name: str, filename: str, md5: str) -> Entry:
 
 MNIST_LICENCE = ("CC BY-SA 3.0; Y. LeCun, C. Cortes, C. J. C. Burges, "
                  "The MNIST database of handwritten digits")
+QMNIST = "https://raw.githubusercontent.com/facebookresearch/qmnist/master/"
+QMNIST_LICENCE = "BSD; C. Yadav, L. Bottou, Cold Case: The Lost MNIST Digits, NeurIPS 2019"
+CIFAR10_1 = "https://github.com/modestyachts/CIFAR-10.1/raw/master/datasets/"
+CIFAR10_1_LICENCE = ("MIT; B. Recht, R. Roelofs, L. Schmidt, V. Shankar, Do CIFAR-10 Classifiers "
+                     "Generalize to CIFAR-10?, 2018")
 IMAGENET = "trained on ImageNet (ILSVRC 2012), whose images are for non-commercial research use"
 
 _ENTRIES = [
@@ -84,6 +89,21 @@ _ENTRIES = [
               "9fb629c4189551a2d022fa330f9573f3"),
     _tv_mnist("torchvision_mnist_test_labels", "t10k-labels-idx1-ubyte.gz",
               "ec29112dd5afa0611ce80d1b7f02629c"),
+    # Private held-out sets of the full profile: images that the official downloads students use
+    # do not contain, so training on the test split or a label lookup gains nothing.
+    Entry("qmnist_test_images", f"{QMNIST}qmnist-test-images-idx3-ubyte.gz", "md5:1394631089c404de565df7b7aeaf9412",
+          "dataset", "qmnist-test-images-idx3-ubyte.gz", QMNIST_LICENCE, extra={"role": "heldout:mnist"},
+          note="rows 10,000-59,999 are the 50,000 digits MNIST lost (not in mnist.npz); md5 as torchvision pins it"),
+    Entry("qmnist_test_labels", f"{QMNIST}qmnist-test-labels-idx2-int.gz", "md5:5b5b05890a5e13444e108efe57b788aa",
+          "dataset", "qmnist-test-labels-idx2-int.gz", QMNIST_LICENCE, extra={"role": "heldout:mnist"},
+          note="int32 rows of 8 columns; column 0 is the digit"),
+    Entry("cifar10_1_v6_data", f"{CIFAR10_1}cifar10.1_v6_data.npy",
+          "sha256:2997188e5816f5bd545dc77771b6227828c28146049fcecf3fa10775474cacc6",
+          "dataset", "cifar10.1_v6_data.npy", CIFAR10_1_LICENCE, extra={"role": "heldout:cifar10", "bytes": "6144128"},
+          note="2,000 new test images sampled like CIFAR-10's (uint8, 32x32x3); sha256 as TFDS pins it"),
+    Entry("cifar10_1_v6_labels", f"{CIFAR10_1}cifar10.1_v6_labels.npy",
+          "sha256:ae40beda001693674edc94d925ee8268cfe68905f8f9aff800c8dcdfcd6c9448",
+          "dataset", "cifar10.1_v6_labels.npy", CIFAR10_1_LICENCE, extra={"role": "heldout:cifar10", "bytes": "8128"}),
     Entry("flowers",
           "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz",
           None, "dataset", "flower_photos.tgz",

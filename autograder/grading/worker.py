@@ -214,10 +214,12 @@ def run(task: dict[str, Any]) -> dict[str, Any]:
     review: list[str] = []
     if graded.get("success") and t.autograded.is_file():
         evidence = Path(task["evidence_dir"])
+        judged = time.monotonic()
         verdicts = judge.judge_cells(trusted_sources(root / "source" / t.assignment / f"{t.notebook}.ipynb"),
                                      profile=task["profile"], evidence_dir=evidence, work_dir=t.autograded.parent,
                                      private_dir=Path(task["private_dir"]) if task.get("private_dir") else None)
         apply_verdicts(t, verdicts)
+        result["judge_s"] = round(time.monotonic() - judged, 2)
         review = [f"{v.grade_id}: {note}" for v in verdicts.values() for note in v.review]
         result["metrics"] = [m for v in verdicts.values() for m in v.metrics]
         result["cells"] = scored_cells(t.gradebook, t.assignment, t.student, t.notebook, t.autograded)
