@@ -159,3 +159,31 @@ def test_app_needs_right_labels_and_a_clean_error(tmp_path):
     crashed = dict(good, bad_upload={"error_shown": False, "exception": "UnidentifiedImageError", "problem": ""})
     ok, message, _ = _judge(tmp_path, f"{F}.q10.app#hidden", crashed, private=private)
     assert not ok and "crashed the app" in message
+
+
+def test_the_app_is_judged_from_the_graders_own_probe_run_never_the_kernels(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir()
+    files = {f"{i:05d}.png": i % 2 for i in range(6)}
+    (private / "chest_xray.json").write_text(json.dumps({"classes": ["NORMAL", "PNEUMONIA"], "labels": files}))
+    names = ["Normal", "Pneumonia"]
+    perfect = {"uploads": [{"file": f, "label": names[y], "probability": 0.9} for f, y in files.items()],
+               "bad_upload": {"error_shown": True, "exception": "", "problem": ""}}
+    crashed = dict(perfect, bad_upload={"error_shown": False, "exception": "UnidentifiedImageError", "problem": ""})
+    key = f"{F}.q10.app#hidden"
+    assert judge.requests([key], "smoke")[key]["deferred"] is True       # the kernel does not run the app
+    kernel, probe = tmp_path / "evidence", tmp_path / "probe"
+    kernel.mkdir()
+    probe.mkdir()
+    source = {"q10_app_tests": f'check("{F}.q10.app", hidden=True)'}
+    (kernel / "cnn_foundations.q10.app__hidden.json").write_text(json.dumps(perfect))   # forged in the kernel
+    (probe / "cnn_foundations.q10.app__hidden.json").write_text(json.dumps(crashed))    # what the app really did
+    verdict = judge.judge_cells(source, profile="smoke", evidence_dir=kernel, work_dir=None, private_dir=private,
+                                probe_dir=probe)["q10_app_tests"]
+    assert not verdict.passed and "crashed the app" in verdict.messages[0]
+    (probe / "cnn_foundations.q10.app__hidden.json").write_text(json.dumps(perfect))
+    assert judge.judge_cells(source, profile="smoke", evidence_dir=kernel, work_dir=None, private_dir=private,
+                             probe_dir=probe)["q10_app_tests"].passed
+    (kernel / "cnn_foundations.q10.app__hidden.json").unlink()                          # the cell never ran
+    assert not judge.judge_cells(source, profile="smoke", evidence_dir=kernel, work_dir=None, private_dir=private,
+                                 probe_dir=probe)["q10_app_tests"].passed

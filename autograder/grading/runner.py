@@ -228,7 +228,8 @@ def grade(opts: Options) -> list[dict[str, Any]]:
                    "fsize_mb": opts.limit("file_mb")}
             spec = {"course_dir": str(root), "assignment": opts.assignment, "student": task.student,
                     "notebook": task.notebook, "profile": opts.profile, "served_log": str(evidence / "served.jsonl"),
-                    "evidence_dir": str(evidence), "private_dir": str(staged.private), "sandbox": box,
+                    "evidence_dir": str(evidence), "private_dir": str(staged.private), "data_dir": str(staged.student),
+                    "sandbox": box,
                     "cell_timeout": opts.limit("cell_timeout"), "output_kb": opts.limit("output_kb"),
                     "result_path": str(root / "result.json")}
             (root / "task.json").write_text(json.dumps(spec))

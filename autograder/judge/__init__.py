@@ -43,13 +43,27 @@ def settings(question: str, profile: str) -> Mapping[str, Any]:
         return {}
 
 
-def requests(keys: Iterable[str], profile: str) -> dict[str, dict[str, Any]]:
-    """What the kernel must measure for ``keys``: inputs only (no expected values, no thresholds)."""
+# Checks whose evidence the grader produces itself after the notebook, in a fresh sandbox
+# (the kernel only notes that it got there): the Streamlit app is run by the probe, not the notebook.
+PROBED = frozenset({"app"})
+
+
+def requests(keys: Iterable[str], profile: str, *, probed: bool = True) -> dict[str, dict[str, Any]]:
+    """What the kernel must measure for ``keys``: inputs only (no expected values, no thresholds).
+    ``probed``: checks of the :data:`PROBED` kinds are left to the grader's own probe run."""
     out = {}
     for key in keys:
         spec = SPECS[key]
         out[key] = request_for(key, settings(spec.question, profile))
+        if probed and spec.kind in PROBED:
+            out[key] = dict(out[key], deferred=True)
     return out
+
+
+def probes(keys: Iterable[str], profile: str) -> dict[str, dict[str, Any]]:
+    """The checks among ``keys`` whose evidence the grader's probe produces, with their requests."""
+    return {key: request_for(key, settings(SPECS[key].question, profile))
+            for key in keys if key in SPECS and SPECS[key].kind in PROBED}
 
 
 def budgets(keys: Iterable[str], profile: str) -> dict[str, Any]:
@@ -93,8 +107,9 @@ def judge_one(key: str, evidence: Mapping[str, Any] | None, *, profile: str, evi
 
 
 def judge_cells(cells: Mapping[str, str], *, profile: str, evidence_dir: Path, work_dir: Path | None,
-                private_dir: Path | None) -> dict[str, CellVerdict]:
-    """Verdicts of the grade cells (``grade_id -> trusted source``) that call checks."""
+                private_dir: Path | None, probe_dir: Path | None = None) -> dict[str, CellVerdict]:
+    """Verdicts of the grade cells (``grade_id -> trusted source``) that call checks. Evidence of
+    :data:`PROBED` checks is read from ``probe_dir`` (the grader's own run), never from the kernel's."""
     verdicts = {}
     for grade_id, source in cells.items():
         keys = checks_of(source)
@@ -106,7 +121,12 @@ def judge_cells(cells: Mapping[str, str], *, profile: str, evidence_dir: Path, w
                 cell.passed = False
                 cell.messages.append(f"unknown check {key!r} (a mistake in the assignment)")
                 continue
-            ok, message, review = judge_one(key, _evidence(evidence_dir, key), profile=profile,
+            probed = probe_dir is not None and SPECS[key].kind in PROBED
+            if probed and _evidence(evidence_dir, key) is None:
+                evidence = None          # the notebook never reached the check: the app is not graded
+            else:
+                evidence = _evidence(probe_dir if probed else evidence_dir, key)
+            ok, message, review = judge_one(key, evidence, profile=profile,
                                             evidence_dir=evidence_dir, work_dir=work_dir, private_dir=private_dir,
                                             metrics=cell.metrics)
             cell.passed &= ok

@@ -129,3 +129,23 @@ def _parse_probability(text: str) -> float | None:
 def _short(text: str) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= _SHOW else text[: _SHOW - 3] + "..."
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder.kernel.app_probe APP IMAGE_FOLDER COUNT OUT.json``: the grader runs this in a
+    fresh sandbox after the notebook, so nothing the notebook left in memory can change what it records."""
+    import json
+    import sys
+
+    app, folder, count, out = (sys.argv[1:] if argv is None else argv)
+    images = sorted(p for p in Path(folder).iterdir() if p.suffix == ".png")[: int(count)]
+    try:
+        result = probe(Path(app), images)
+    except Exception as err:          # the app broke the probe itself: evidence of a failing app
+        result = {"problem": f"the app could not be run: {type(err).__name__}: {_short(str(err))}"}
+    Path(out).write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

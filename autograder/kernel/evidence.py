@@ -441,6 +441,8 @@ def history_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path)
 
 
 def app_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    if request.get("deferred"):       # the grader runs the app itself, in a fresh sandbox, after the notebook
+        return {"deferred": True}
     from .app_probe import probe
     folder = Path(os.environ[env.DATA]) / "heldout" / request["folder"]
     files = sorted(p for p in folder.iterdir() if p.suffix == ".png")[: request.get("images", 6)]
