@@ -118,6 +118,21 @@ def kernel_env(opts: Options, slot: int, gpus: list[str], *, data: Path, evidenc
     return env
 
 
+def prune(root: Path) -> None:
+    """After a task: drop what student code wrote (models, data, big files) and the evidence; keep
+    the executed notebook, the feedback page, the gradebook and the logs for the record."""
+    for path in [root / "evidence", root / "probe", root / "kernel_in", root / "submitted", *root.glob("probe_*")]:
+        shutil.rmtree(path, ignore_errors=True)
+    kept = [(folder, ".ipynb") for folder in (root / "autograded").glob("*/*")]
+    kept += [(folder, ".html") for folder in (root / "feedback").glob("*/*")]   # nbgrader copies the files there too
+    for folder, suffix in kept:
+        for path in folder.iterdir():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.suffix != suffix or path.is_symlink():
+                path.unlink()
+
+
 def grade(opts: Options) -> list[dict[str, Any]]:
     """Grade every submission; return the per-notebook results (also written under out/results)."""
     global GRADER
@@ -253,6 +268,7 @@ def grade(opts: Options) -> list[dict[str, Any]]:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(tdir.feedback, dest)
                 result["feedback_html"] = str(dest.relative_to(opts.out))
+            prune(root)
             finish(task, result, f"{outcome.elapsed_s:.1f} s, {outcome.peak_rss_mb:.0f} MB")
         finally:
             with lock:

@@ -8,8 +8,11 @@ The runner starts this under wall-clock and memory limits (:mod:`.limits`).
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -183,8 +186,6 @@ def apply_verdicts(t: Any, verdicts: dict[str, Any]) -> None:
 def run_probes(task: dict[str, Any], work_dir: Path, keys: list[str], root: Path) -> Path:
     """Run what the grader probes itself (the Streamlit app) in a fresh sandbox, after the notebook,
     on a copy of the notebook's files; the evidence lands in ``root/probe`` (never bound into a sandbox)."""
-    import os
-    import shutil
     import signal
     import subprocess
 
@@ -224,11 +225,12 @@ def run_probes(task: dict[str, Any], work_dir: Path, keys: list[str], root: Path
     return trusted
 
 
-def sandbox_config(cfg: Any, task: dict[str, Any], root: Path) -> None:
-    """Configure the sandboxed kernel of this task (see :mod:`.sandbox`)."""
+def sandbox_config(cfg: Any, task: dict[str, Any], sockets: Path) -> None:
+    """Configure the sandboxed kernel of this task (see :mod:`.sandbox`); ``sockets``: a short path
+    (a Unix socket's path may not exceed 107 bytes, whatever the student's name or the output folder)."""
     box = task.get("sandbox") or {}
     cfg.SandboxKernelManager.sandbox = bool(box.get("enabled"))
-    cfg.SandboxKernelManager.socket_dir = str(root / "sock")
+    cfg.SandboxKernelManager.socket_dir = str(sockets)
     cfg.SandboxKernelManager.ro_binds = list(box.get("ro", []))
     cfg.SandboxKernelManager.rw_binds = list(box.get("rw", []))
     cfg.SandboxKernelManager.sandbox_env = dict(box.get("env", {}))
@@ -238,17 +240,25 @@ def sandbox_config(cfg: Any, task: dict[str, Any], root: Path) -> None:
 
 
 def run(task: dict[str, Any]) -> dict[str, Any]:
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    from .. import judge
     from .course import TaskDir, config_for
 
     root = Path(task["course_dir"])
     t = TaskDir(root, task["assignment"], task["student"], task["notebook"])
     cfg = config_for(root, cell_timeout=int(task["cell_timeout"]))
     cfg.CourseDirectory.notebook_id = t.notebook
-    sandbox_config(cfg, task, root)
+    sockets = Path(tempfile.mkdtemp(prefix="ag-", dir="/tmp" if os.path.isdir("/tmp") else None))
+    try:
+        sandbox_config(cfg, task, sockets / "s")
+        return _run(task, root, t, cfg)
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any) -> dict[str, Any]:
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    from .. import judge
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     started = time.monotonic()
     result: dict[str, Any] = {"student": t.student, "assignment": t.assignment, "notebook": t.notebook,
