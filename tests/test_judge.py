@@ -144,14 +144,20 @@ def test_iterator_and_history(tmp_path):
     assert not ok and "validation_data" in message
 
 
-def test_app_needs_right_labels_and_a_clean_error(tmp_path):
+def _xray_app(tmp_path):
+    """Private labels of six test X-rays, and the evidence of an app that labels them all right."""
     private = tmp_path / "private"
     private.mkdir()
     files = {f"{i:05d}.png": i % 2 for i in range(6)}
     (private / "chest_xray.json").write_text(json.dumps({"classes": ["NORMAL", "PNEUMONIA"], "labels": files}))
     names = ["Normal", "Pneumonia"]
     uploads = [{"file": f, "label": names[y], "probability": 0.9} for f, y in files.items()]
-    good = {"uploads": uploads, "bad_upload": {"error_shown": True, "exception": "", "problem": ""}}
+    return private, {"uploads": uploads, "bad_upload": {"error_shown": True, "exception": "", "problem": ""}}
+
+
+def test_app_needs_right_labels_and_a_clean_error(tmp_path):
+    private, good = _xray_app(tmp_path)
+    uploads = good["uploads"]
     assert _judge(tmp_path, f"{F}.q10.app#hidden", good, private=private)[0]
     always_normal = dict(good, uploads=[dict(u, label="Normal") for u in uploads])
     ok, message, _ = _judge(tmp_path, f"{F}.q10.app#hidden", always_normal, private=private)
@@ -162,13 +168,7 @@ def test_app_needs_right_labels_and_a_clean_error(tmp_path):
 
 
 def test_the_app_is_judged_from_the_graders_own_probe_run_never_the_kernels(tmp_path):
-    private = tmp_path / "private"
-    private.mkdir()
-    files = {f"{i:05d}.png": i % 2 for i in range(6)}
-    (private / "chest_xray.json").write_text(json.dumps({"classes": ["NORMAL", "PNEUMONIA"], "labels": files}))
-    names = ["Normal", "Pneumonia"]
-    perfect = {"uploads": [{"file": f, "label": names[y], "probability": 0.9} for f, y in files.items()],
-               "bad_upload": {"error_shown": True, "exception": "", "problem": ""}}
+    private, perfect = _xray_app(tmp_path)
     crashed = dict(perfect, bad_upload={"error_shown": False, "exception": "UnidentifiedImageError", "problem": ""})
     key = f"{F}.q10.app#hidden"
     assert judge.requests([key], "smoke")[key]["deferred"] is True       # the kernel does not run the app
