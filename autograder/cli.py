@@ -57,16 +57,16 @@ def _shard(text: str) -> tuple[int, int]:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .grading.worker import write_json
+    from .grading.results import ResultStore
     from .reports import grade_table, load_results, manual, write_reports
     results = load_results(Path(args.out) / "results")
     if not results:
         raise FileNotFoundError(f"{Path(args.out) / 'results'}: no grading results to report on")
     if args.manual:
         applied = manual.apply(results, Path(args.manual))
+        store = ResultStore(Path(args.out))
         for result in results:   # keep the scores with the results, so later reports include them
-            path = Path(args.out) / "results" / result["student"] / f"{result['notebook']}.json"
-            write_json(path, result)
+            store.save(result)
         print(f"applied {applied} hand-graded score(s) from {args.manual}")
     write_reports(results, Path(args.out), assignment=args.assignment, profile=results[0].get("profile", "?"))
     print(grade_table(results))

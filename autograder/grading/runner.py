@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 from .. import judge, profiles
 from . import collect, course, devices, limits, sandbox
-from .worker import trusted_sources, unscored, write_json
+from .results import ResultStore, record
+from .worker import trusted_sources, unscored
 
 REPO = Path(__file__).resolve().parents[2]
 GRADER = ""
@@ -78,15 +79,10 @@ def in_shard(student: str, index: int, count: int) -> bool:
     return int(hashlib.sha256(student.encode()).hexdigest(), 16) % count == index
 
 
-def _result_path(opts: Options, task: Task) -> Path:
-    return opts.out / "results" / task.student / f"{task.notebook}.json"
-
-
 def _unavailable(template: Path, opts: Options, task: Task, status: str, reason: str) -> dict[str, Any]:
     cells = unscored(template / "gradebook.db", opts.assignment, task.notebook, reason)
-    return {"student": task.student, "assignment": opts.assignment, "notebook": task.notebook,
-            "status": status, "reason": reason, "profile": opts.profile, "cells": cells,
-            "feedback_html": None, "elapsed_s": 0.0, "data_served": []}
+    return record(task.student, opts.assignment, task.notebook, opts.profile, status=status, reason=reason,
+                  cells=cells)
 
 
 def _worker_env(opts: Options) -> dict[str, str]:
@@ -189,9 +185,11 @@ def grade(opts: Options) -> list[dict[str, Any]]:
     slots = list(range(n_workers))
     done = [0]
 
+    store = ResultStore(opts.out)
+
     def finish(task: Task, result: dict[str, Any], how: str) -> None:
         result["input_digest"] = task.digest
-        write_json(_result_path(opts, task), result)
+        store.save(result)
         with lock:
             results[(task.student, task.notebook)] = result
             done[0] += 1
@@ -204,23 +202,12 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             opts.log(f"[{done[0]:>3}/{len(tasks)}] {task.student:<20} {task.notebook:<22} "
                      f"{score:g}/{top:g}  {how}{status}")
 
-    def cached(task: Task) -> dict[str, Any] | None:
-        path = _result_path(opts, task)
-        if opts.resume and path.is_file():
-            try:
-                old = json.loads(path.read_text())
-            except json.JSONDecodeError:
-                return None
-            if old.get("input_digest") == task.digest:
-                return old
-        return None
-
     def run(task: Task) -> None:
         if task.path is None:
             finish(task, _unavailable(template, opts, task, "missing" if "not submitted" in task.problem else "error",
                                       task.problem), "not graded")
             return
-        old = cached(task)
+        old = store.resumable(task.student, task.notebook, task.digest) if opts.resume else None
         if old is not None:
             finish(task, old, "resumed")
             return

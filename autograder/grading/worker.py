@@ -19,6 +19,8 @@ from typing import Any
 
 import nbformat
 
+from .results import record, write_json
+
 QUESTION = re.compile(r"^(q\d+)")
 # Answer code that reaches into the grader or the interpreter's module table is flagged for review:
 # checks run in the student's kernel, so such code could replace them.
@@ -64,14 +66,6 @@ def read_autograded(autograded: Path) -> tuple[dict[str, str], dict[str, str]]:
 def unscored(gradebook: Path, assignment: str, notebook: str, reason: str) -> list[dict[str, Any]]:
     """Every graded cell of a notebook at 0 (hand-graded: pending) with ``reason``: nothing could run."""
     return [dict(c, message=reason) for c in grade_cells(gradebook, assignment, notebook)]
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Atomic: a result file is complete or absent, even when the process is killed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
 
 
 def integrity_flags(submitted: Path, restored: set[str]) -> list[str]:
@@ -261,8 +255,7 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any) -> dict[str, Any]:
     from .. import judge
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     started = time.monotonic()
-    result: dict[str, Any] = {"student": t.student, "assignment": t.assignment, "notebook": t.notebook,
-                              "status": "graded", "reason": "", "profile": task["profile"]}
+    result = record(t.student, t.assignment, t.notebook, task["profile"])
     graded = api.autograde(t.assignment, t.student, force=True, create=True)
     print(graded.get("log") or "", graded.get("error") or "", sep="\n", flush=True)  # into worker.log
     review: list[str] = []
@@ -296,7 +289,6 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any) -> dict[str, Any]:
     result["sandbox"] = "bubblewrap" if (task.get("sandbox") or {}).get("enabled") else "unconfined"
     result["elapsed_s"] = round(time.monotonic() - started, 2)
     result["data_served"] = served_data(Path(task["served_log"]))
-    result.setdefault("metrics", [])
     return result
 
 
