@@ -187,3 +187,36 @@ def test_the_app_is_judged_from_the_graders_own_probe_run_never_the_kernels(tmp_
     (kernel / "cnn_foundations.q10.app__hidden.json").unlink()                          # the cell never ran
     assert not judge.judge_cells(source, profile="smoke", evidence_dir=kernel, work_dir=None, private_dir=private,
                                  probe_dir=probe)["q10_app_tests"].passed
+
+
+def _lenet(framework="keras", *, c1=6, c5_inputs=400, kernel=5, conv_c5=False):
+    """LeNet-5 weights as the framework stores them (conv: HWIO in Keras, OIHW in torch)."""
+    conv = (lambda o, i, k: np.zeros((o, i, k, k))) if framework == "torch" else (lambda o, i, k: np.zeros((k, k, i, o)))
+    dense = (lambda i, o: np.zeros((o, i))) if framework == "torch" else (lambda i, o: np.zeros((i, o)))
+    arrays = [conv(c1, 1, kernel), np.zeros(c1), conv(16, c1, kernel), np.zeros(16)]
+    arrays += [conv(120, 16, 5) if conv_c5 else dense(c5_inputs, 120), np.zeros(120)]
+    return arrays + [dense(120, 84), np.zeros(84), dense(84, 10), np.zeros(10)]
+
+
+def test_lenet5_structure_and_its_accepted_variants(tmp_path):
+    expect = {"outputs": (10,), "architecture": specs.LENET5}
+    ctx = judge.verdicts.Context(tmp_path, None, None, {}, hidden=False, question="q", profile="smoke")
+
+    def verdict(arrays, framework="keras"):
+        evidence = _model_evidence(tmp_path, arrays, shape=[1, 10], framework=framework)
+        try:
+            return True, judge.verdicts.model(expect, evidence, ctx, {})
+        except judge.verdicts.Failed as failed:
+            return False, str(failed)
+
+    ok, message = verdict(_lenet())                                   # Flatten + Dense(120) on 5x5x16
+    assert ok and "61,706 parameters" in message and "classic 32x32" in message
+    assert verdict(_lenet("torch"), "torch")[0] and verdict(_lenet(conv_c5=True))[0]   # C5 as a 5x5 conv
+    ok, message = verdict(_lenet(c5_inputs=256))
+    assert ok and "44,426" in message and "256 inputs" in message
+    ok, message = verdict(_lenet(c1=8))                               # wrong filter count
+    assert not ok and "found conv 8 -> conv 16" in message
+    ok, message = verdict(_lenet(kernel=3, c5_inputs=400))            # 3x3 kernels
+    assert not ok and "5x5" in message
+    ok, message = verdict(_lenet(c5_inputs=576))                      # an unknown layout
+    assert not ok and "not a LeNet-5 layout" in message

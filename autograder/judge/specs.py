@@ -41,6 +41,12 @@ def _image_model(question: str, channels: int, outputs: tuple[int, ...], classes
     return Spec("model", question, request, {"outputs": outputs, "folder": folder})
 
 
+# LeNet-5 (LeCun et al., 1998) and the layouts students commonly write, told apart by parameter count;
+# ReLU and max-pooling in place of tanh and average pooling change no parameter and are accepted.
+LENET5 = {"name": "LeNet-5", "widths": (6, 16, 120, 84, 10), "kernels": ((5, 5), (5, 5)),
+          "variants": {61706: "the classic 32x32 layout (or 28x28 with padding='same' in C1)",
+                       44426: "28x28 input without padding: C5 sees 4x4x16 = 256 inputs"}}
+
 F = "cnn_foundations"
 SPECS: dict[str, Spec] = {
     # Q2-Q4: functions on grader-chosen inputs; expected values from the judge's own formulas

@@ -114,6 +114,40 @@ def _outputs_from_weights(arrays: list[np.ndarray], framework: str) -> int | Non
     return int(last.shape[0] if framework == "torch" else last.shape[1])
 
 
+def _widths_from_weights(arrays: list[np.ndarray], framework: str) -> list[tuple[str, int, tuple[int, ...]]]:
+    """(kind, output width, kernel size) of each conv and dense layer, in order, from its weights."""
+    torch = framework == "torch"
+    layers = []
+    for a in arrays:
+        if a.ndim == 4:
+            layers.append(("conv", int(a.shape[0] if torch else a.shape[3]),
+                           tuple(int(k) for k in (a.shape[2:] if torch else a.shape[:2]))))
+        elif a.ndim == 2:
+            layers.append(("dense", int(a.shape[0] if torch else a.shape[1]), ()))
+    return layers
+
+
+def _architecture(expect: Mapping[str, Any], arrays: list[np.ndarray], framework: str, params: int) -> str:
+    """Check a named architecture (``expect["architecture"]``): layer widths in order, the first convs'
+    kernel size, and a parameter count among the accepted variants; return the variant's name."""
+    arch = expect["architecture"]
+    layers = _widths_from_weights(arrays, framework)
+    widths = [w for _, w, _ in layers]
+    if widths != list(arch["widths"]):
+        shown = " -> ".join(f"{k} {w}" for k, w, _ in layers) or "no conv or dense layers"
+        raise Failed(f"{arch['name']} has conv and dense layers of widths {' -> '.join(map(str, arch['widths']))} "
+                     f"(C1 6 filters, C3 16, C5 120, F6 84, output 10); found {shown}")
+    convs = [k for kind, _, k in layers if kind == "conv"][: len(arch["kernels"])]
+    if convs != [tuple(k) for k in arch["kernels"]]:
+        raise Failed(f"{arch['name']}'s first convolutions use {' and '.join('x'.join(map(str, k)) for k in arch['kernels'])} "
+                     f"kernels; found {', '.join('x'.join(map(str, k)) for k in convs) or 'none'}")
+    variants = {int(n): name for n, name in arch["variants"].items()}
+    if params not in variants:
+        accepted = "; ".join(f"{n:,} ({name})" for n, name in variants.items())
+        raise Failed(f"{params:,} parameters is not a {arch['name']} layout; accepted: {accepted}")
+    return variants[params]
+
+
 def _subsequence(needed: tuple[str, ...], kinds: list[str]) -> bool:
     it = iter(kinds)
     return all(any(k == n for k in it) for n in needed)
@@ -150,6 +184,8 @@ def model(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, 
         if not _subsequence(layers, kinds):
             raise Failed(f"{graded}: expected layers of kinds {' -> '.join(layers)} in this order, "
                          f"found {' -> '.join(kinds) or 'no conv or dense layers'}")
+    if expect.get("architecture"):
+        graded += f": {expect['architecture']['name']}, {_architecture(expect, arrays, framework, params)}"
     note = " (structure read from your live model: self-reported)" if evidence.get("subclassed") else ""
     return graded + note
 
