@@ -15,7 +15,8 @@ from typing import Any, Callable
 from .. import judge, profiles
 from . import collect, course, devices, limits, sandbox
 from .results import ResultStore, record
-from .worker import trusted_sources, unscored
+from .gradebook import unscored
+from .worker import trusted_sources
 
 REPO = Path(__file__).resolve().parents[2]
 GRADER = ""
