@@ -138,3 +138,15 @@ def test_accuracy_reaches_passes_above_and_fails_below_the_threshold():
     assert checks.accuracy_reaches(0.95, labels, 0.9) == 0.95
     with pytest.raises(checks.CheckFailed, match=r"held-out accuracy 0\.100 on 1,000 held-out images is below 0\.90 .* chance"):
         checks.accuracy_reaches(0.10, labels, 0.9, what="held-out accuracy")
+
+
+def test_fit_diagnosis_and_the_label_a_text_names():
+    from autograder.checks.formulas import fit_diagnosis, fit_label
+    assert fit_diagnosis({"accuracy": [0.5, 0.99], "val_accuracy": [0.5, 0.7]}) == "overfitting"
+    assert fit_diagnosis({"accuracy": [0.3, 0.4], "val_accuracy": [0.3, 0.41]}) == "underfitting"
+    assert fit_diagnosis({"accuracy": [0.8, 0.95], "val_accuracy": [0.8, 0.93]}) == "good fit"
+    assert fit_label("The network is overfitting after epoch 3") == "overfitting"
+    assert fit_label("It underfits") == "underfitting"
+    assert fit_label("neither: a good fit") == "good fit"
+    assert fit_label("not a good fit, it overfits") == "overfitting"
+    assert fit_label("overfitting or underfitting") is None and fit_label("no idea") is None

@@ -220,3 +220,33 @@ def test_lenet5_structure_and_its_accepted_variants(tmp_path):
     assert not ok and "5x5" in message
     ok, message = verdict(_lenet(c5_inputs=576))                      # an unknown layout
     assert not ok and "not a LeNet-5 layout" in message
+
+
+def test_fit_diagnosis_is_judged_by_the_verdict_it_names(tmp_path):
+    key = "cnn_architectures.q9.diagnosis#hidden"
+    cases = specs.SPECS[key].request["cases"]
+    from autograder.checks.formulas import fit_diagnosis
+    truth = [fit_diagnosis(*case) for case in cases]
+    assert set(truth) == {"overfitting", "underfitting", "good fit"}       # every verdict is exercised
+    words = {"overfitting": "The model overfits: validation accuracy stalls",
+             "underfitting": "underfitting, both accuracies stay low", "good fit": "a good fit"}
+    right = {"function": "diagnose_fit", "values": [{"value": {"str": words[t]}} for t in truth]}
+    ok, message, _ = _judge(tmp_path, key, right)
+    assert ok, message
+    always_over = {"function": "diagnose_fit", "values": [{"value": {"str": "overfitting"}} for _ in truth]}
+    ok, message, _ = _judge(tmp_path, key, always_over)
+    assert not ok and "inputs are not shown" in message
+    hedged = {"function": "diagnose_fit", "values": [{"value": {"str": "overfitting or underfitting"}} for _ in truth]}
+    assert not _judge(tmp_path, key, hedged)[0]
+    numbers = {"function": "diagnose_fit", "values": [{"value": 1} for _ in truth]}
+    assert not _judge(tmp_path, key, numbers)[0]
+    ok, message, _ = _judge(tmp_path, "cnn_architectures.q9.diagnosis", dict(always_over, values=always_over["values"][:2]))
+    assert not ok and "expected a diagnosis naming 'underfitting'" in message
+
+
+def test_the_kernel_exports_a_returned_text_as_text_and_other_objects_as_a_repr(tmp_path):
+    from autograder.kernel import evidence
+    ns = {"diagnose_fit": lambda h: "overfitting" if h["accuracy"][-1] > 0.9 else object()}
+    request = {"function": "diagnose_fit", "cases": [[{"accuracy": [0.99]}], [{"accuracy": [0.5]}]]}
+    values = evidence.function_values(request, ns, tmp_path / "x")["values"]
+    assert values[0] == {"value": {"str": "overfitting"}} and "repr" in values[1]["value"]

@@ -12,8 +12,12 @@ from .feedback import CheckFailed, fmt_value
 
 __all__ = [
     "conv_output_size", "same_padding_output", "valid_padding_output", "conv_params",
-    "dense_params", "receptive_field", "pool2d", "compare_function",
+    "dense_params", "receptive_field", "pool2d", "compare_function", "fit_diagnosis", "FIT_LABELS",
 ]
+
+# What a diagnosis of training curves may say, and the words that name each verdict.
+FIT_LABELS = {"overfitting": ("overfit",), "underfitting": ("underfit",),
+              "good fit": ("good", "fine", "well", "neither", "balanced")}
 
 
 def conv_output_size(n: int, f: int, p: int, s: int) -> int:
@@ -39,6 +43,29 @@ def conv_params(kh: int, kw: int, cin: int, cout: int, bias: bool = True) -> int
 def dense_params(n_in: int, n_out: int, bias: bool = True) -> int:
     """Parameters of a dense/linear layer: ``(n_in + bias) * n_out``."""
     return (n_in + int(bias)) * n_out
+
+
+def fit_diagnosis(history: dict[str, Sequence[float]], gap: float = 0.1, low: float = 0.7) -> str:
+    """From per-epoch ``accuracy`` and ``val_accuracy``: "overfitting" when the final training
+    accuracy exceeds validation by more than ``gap``, "underfitting" when both end below ``low``,
+    else "good fit". Graded only on histories far from these borders."""
+    train, val = float(history["accuracy"][-1]), float(history["val_accuracy"][-1])
+    if train - val > gap:
+        return "overfitting"
+    if train < low and val < low:
+        return "underfitting"
+    return "good fit"
+
+
+def fit_label(text: str) -> str | None:
+    """The verdict a free-text diagnosis names ("the model overfits" -> "overfitting"); None when it
+    names none or several."""
+    words = text.lower()
+    named = [label for label, keys in FIT_LABELS.items() if any(k in words for k in keys)]
+    if "overfitting" in named and "underfitting" in named:
+        return None
+    named = [n for n in named if n != "good fit"] or named     # "not a good fit: it overfits"
+    return named[0] if len(named) == 1 else None
 
 
 def receptive_field(layers: Iterable[tuple[int, int]]) -> int:

@@ -47,6 +47,18 @@ LENET5 = {"name": "LeNet-5", "widths": (6, 16, 120, 84, 10), "kernels": ((5, 5),
           "variants": {61706: "the classic 32x32 layout (or 28x28 with padding='same' in C1)",
                        44426: "28x28 input without padding: C5 sees 4x4x16 = 256 inputs"}}
 
+# Training curves with a known diagnosis (far from the borders of formulas.fit_diagnosis)
+def _curves(train: list[float], val: list[float]) -> dict[str, list[float]]:
+    return {"accuracy": train, "val_accuracy": val}
+
+
+FIT_VISIBLE = [(_curves([0.6, 0.85, 0.97, 0.99], [0.58, 0.7, 0.69, 0.66]),),
+               (_curves([0.3, 0.38, 0.41, 0.43], [0.31, 0.37, 0.4, 0.41]),)]
+FIT_HIDDEN = FIT_VISIBLE + [(_curves([0.7, 0.85, 0.9, 0.92], [0.68, 0.83, 0.88, 0.9]),),
+                            (_curves([0.5, 0.8, 0.95, 1.0], [0.5, 0.6, 0.62, 0.61]),),
+                            (_curves([0.2, 0.25, 0.3, 0.33], [0.21, 0.24, 0.28, 0.3]),),
+                            (_curves([0.8, 0.9, 0.95, 0.96], [0.79, 0.9, 0.93, 0.94]),)]
+
 F = "cnn_foundations"
 SPECS: dict[str, Spec] = {
     # Q2-Q4: functions on grader-chosen inputs; expected values from the judge's own formulas
@@ -95,6 +107,16 @@ SPECS: dict[str, Spec] = {
     f"{F}.q10.app#hidden": Spec("app", f"{F}.q10", {"app": "app.py", "folder": "chest_xray", "images": 6},
                                 {"dataset": "chest_xray", "min_correct": 4}),
 }
+
+A = "cnn_architectures"
+SPECS.update({
+    # Q9: a diagnosis of training curves, judged on histories with known answers
+    f"{A}.q9.diagnosis": Spec("function", f"{A}.q9", {"function": "diagnose_fit", "cases": [list(c) for c in FIT_VISIBLE]},
+                              {"reference": "fit_diagnosis", "labels": True}),
+    f"{A}.q9.diagnosis#hidden": Spec("function", f"{A}.q9",
+                                     {"function": "diagnose_fit", "cases": [list(c) for c in FIT_HIDDEN]},
+                                     {"reference": "fit_diagnosis", "labels": True}),
+})
 
 
 def request_for(key: str, row: Mapping[str, Any]) -> dict[str, Any]:

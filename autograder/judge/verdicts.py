@@ -61,6 +61,7 @@ REFERENCES: dict[str, Callable[..., Any]] = {
     "same_padding_output": formulas.same_padding_output,
     "valid_padding_output": formulas.valid_padding_output,
     "dense_params": formulas.dense_params,
+    "fit_diagnosis": formulas.fit_diagnosis,
 }
 
 
@@ -83,6 +84,11 @@ def function(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Contex
             wrong.append((case, f"raised {got['error']}"))
             continue
         value = got.get("value")
+        if expect.get("labels"):            # a verdict in words: compare the label it names
+            text = value.get("str") if isinstance(value, dict) else None
+            if not isinstance(text, str) or formulas.fit_label(text) != want:
+                wrong.append((case, f"returned {text!r}, expected a diagnosis naming {want!r}"))
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isclose(value, want, rel_tol=1e-9, abs_tol=1e-9):
             wrong.append((case, f"returned {value!r}, expected {want!r}"))
     if not wrong:

@@ -88,6 +88,8 @@ def _value(result: Any) -> Any:
         return result.tolist()
     if isinstance(result, (tuple, list)):
         return [_value(r) for r in result]
+    if isinstance(result, str):
+        return {"str": result[:200]}
     return {"repr": repr(result)[:100]}
 
 
