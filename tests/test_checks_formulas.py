@@ -150,3 +150,11 @@ def test_fit_diagnosis_and_the_label_a_text_names():
     assert fit_label("neither: a good fit") == "good fit"
     assert fit_label("not a good fit, it overfits") == "overfitting"
     assert fit_label("overfitting or underfitting") is None and fit_label("no idea") is None
+
+
+@pytest.mark.parametrize("h, w, c, n, k", [(28, 28, 1, 128, 3), (32, 32, 3, 64, 5), (7, 7, 512, 16, 1)])
+def test_dense_vs_conv_on_the_same_image_match_real_layers(h, w, c, n, k):
+    from autograder.checks.formulas import conv_params_on_image, dense_params_on_image
+    assert dense_params_on_image(h, w, c, n) == checks.keras_dense_params(h * w * c, n)
+    assert conv_params_on_image(h, w, c, n, k) == checks.keras_conv_params(k, k, c, n)
+    assert conv_params_on_image(2 * h, 2 * w, c, n, k) == conv_params_on_image(h, w, c, n, k)   # size-free

@@ -250,3 +250,16 @@ def test_the_kernel_exports_a_returned_text_as_text_and_other_objects_as_a_repr(
     request = {"function": "diagnose_fit", "cases": [[{"accuracy": [0.99]}], [{"accuracy": [0.5]}]]}
     values = evidence.function_values(request, ns, tmp_path / "x")["values"]
     assert values[0] == {"value": {"str": "overfitting"}} and "repr" in values[1]["value"]
+
+
+def test_dense_vs_conv_parameter_counts_right_and_wrong(tmp_path):
+    for key, wrong in (("cnn_architectures.q1.dense#hidden", lambda h, w, c, n: h * w * c * n),       # no bias
+                       ("cnn_architectures.q1.conv#hidden", lambda h, w, c, n, k: h * w * k * k * c * n)):  # per pixel
+        from autograder.judge.verdicts import REFERENCES
+        cases = specs.SPECS[key].request["cases"]
+        name = specs.SPECS[key].request["function"]
+        right = {"function": name, "values": [{"value": REFERENCES[name](*c)} for c in cases]}
+        assert _judge(tmp_path, key, right)[0]
+        bad = {"function": name, "values": [{"value": wrong(*c)} for c in cases]}
+        ok, message, _ = _judge(tmp_path, key, bad)
+        assert not ok and "inputs are not shown" in message

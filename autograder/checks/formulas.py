@@ -13,6 +13,7 @@ from .feedback import CheckFailed, fmt_value
 __all__ = [
     "conv_output_size", "same_padding_output", "valid_padding_output", "conv_params",
     "dense_params", "receptive_field", "pool2d", "compare_function", "fit_diagnosis", "FIT_LABELS",
+    "dense_params_on_image", "conv_params_on_image",
 ]
 
 # What a diagnosis of training curves may say, and the words that name each verdict.
@@ -66,6 +67,16 @@ def fit_label(text: str) -> str | None:
         return None
     named = [n for n in named if n != "good fit"] or named     # "not a good fit: it overfits"
     return named[0] if len(named) == 1 else None
+
+
+def dense_params_on_image(h: int, w: int, c: int, units: int) -> int:
+    """A dense layer on a flattened ``h x w x c`` image: every pixel of every channel to every unit."""
+    return dense_params(h * w * c, units)
+
+
+def conv_params_on_image(h: int, w: int, c: int, filters: int, k: int) -> int:
+    """A ``k x k`` conv layer with ``filters`` filters on the same image: independent of ``h`` and ``w``."""
+    return conv_params(k, k, c, filters)
 
 
 def receptive_field(layers: Iterable[tuple[int, int]]) -> int:

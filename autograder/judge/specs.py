@@ -110,6 +110,13 @@ SPECS: dict[str, Spec] = {
 
 A = "cnn_architectures"
 SPECS.update({
+    # Q1: a dense layer vs a conv layer on the same image (the formulas agree with real layers' count_params)
+    f"{A}.q1.dense": _function(f"{A}.q1", "dense_params_on_image", [(28, 28, 1, 128), (32, 32, 3, 100)]),
+    f"{A}.q1.dense#hidden": _function(f"{A}.q1", "dense_params_on_image",
+                                      [(224, 224, 3, 4096), (64, 64, 1, 10), (7, 7, 512, 4096), (1, 1, 1, 1)]),
+    f"{A}.q1.conv": _function(f"{A}.q1", "conv_params_on_image", [(28, 28, 1, 32, 3), (32, 32, 3, 64, 5)]),
+    f"{A}.q1.conv#hidden": _function(f"{A}.q1", "conv_params_on_image",
+                                     [(224, 224, 3, 64, 3), (224, 224, 3, 96, 11), (7, 7, 512, 512, 1), (64, 64, 1, 6, 5)]),
     # Q9: a diagnosis of training curves, judged on histories with known answers
     f"{A}.q9.diagnosis": Spec("function", f"{A}.q9", {"function": "diagnose_fit", "cases": [list(c) for c in FIT_VISIBLE]},
                               {"reference": "fit_diagnosis", "labels": True}),

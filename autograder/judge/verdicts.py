@@ -62,6 +62,8 @@ REFERENCES: dict[str, Callable[..., Any]] = {
     "valid_padding_output": formulas.valid_padding_output,
     "dense_params": formulas.dense_params,
     "fit_diagnosis": formulas.fit_diagnosis,
+    "dense_params_on_image": formulas.dense_params_on_image,
+    "conv_params_on_image": formulas.conv_params_on_image,
 }
 
 
