@@ -263,3 +263,96 @@ def test_dense_vs_conv_parameter_counts_right_and_wrong(tmp_path):
         bad = {"function": name, "values": [{"value": wrong(*c)} for c in cases]}
         ok, message, _ = _judge(tmp_path, key, bad)
         assert not ok and "inputs are not shown" in message
+
+
+def test_parameter_counts_of_real_models_right_and_wrong(tmp_path):
+    key = "cnn_architectures.q3.counts"
+    ok, message, _ = _judge(tmp_path, key, {"values": {"alexnet_params": 61_100_840, "vgg16_params": 138_357_544}})
+    assert ok, message
+    ok, message, _ = _judge(tmp_path, key, {"values": {"alexnet_params": 62_378_344, "vgg16_params": 138_357_544}})
+    assert not ok and "alexnet_params" in message                 # the original two-GPU paper's count
+    ok, message, _ = _judge(tmp_path, key, {"values": {"vgg16_params": 138_357_544}})
+    assert not ok and "no variable `alexnet_params`" in message
+    ok, _, _ = _judge(tmp_path, key, {"values": {"alexnet_params": {"str": "61100840"}, "vgg16_params": 138_357_544}})
+    assert not ok                                                  # text is not a count
+
+
+def _residual_classes():
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    class ResidualBlock(nn.Module):
+        def __init__(self, channels, skip=True):
+            super().__init__()
+            self.skip = skip
+            self.conv1, self.conv2 = nn.Conv2d(channels, channels, 3, padding=1), nn.Conv2d(channels, channels, 3, padding=1)
+            self.bn1, self.bn2 = nn.BatchNorm2d(channels), nn.BatchNorm2d(channels)
+
+        def forward(self, x):
+            out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+            return F.relu(out + x if self.skip else out)
+
+    class ForgetsTheShortcut(ResidualBlock):
+        def forward(self, x):
+            return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
+
+    class Shrinks(ResidualBlock):
+        def __init__(self, channels, skip=True):
+            super().__init__(channels, skip)
+            self.conv2 = nn.Conv2d(channels, channels, 3)
+
+        def forward(self, x):
+            return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
+    for cls in (ResidualBlock, ForgetsTheShortcut, Shrinks):
+        cls.__module__ = "__main__"
+    return torch, ResidualBlock, ForgetsTheShortcut, Shrinks
+
+
+def test_residual_block_keeps_shape_and_gradient_and_a_block_without_shortcut_fails(tmp_path):
+    from autograder.kernel import evidence
+    _, right, no_shortcut, shrinks = _residual_classes()
+    for key in ("cnn_architectures.q5.block", "cnn_architectures.q5.block#hidden"):
+        request = judge.requests([key], "smoke")[key]
+        facts = evidence.residual_facts(request, {"ResidualBlock": right}, tmp_path / "r")
+        ok, message, _ = _judge(tmp_path, key, facts)
+        assert ok, message
+        facts = evidence.residual_facts(request, {"MyBlock": no_shortcut}, tmp_path / "r")   # found by kind
+        ok, message, _ = _judge(tmp_path, key, facts)
+        assert not ok and "`skip=True` adds" in message and facts["name"] == "MyBlock"
+        facts = evidence.residual_facts(request, {"ResidualBlock": shrinks}, tmp_path / "r")
+        ok, message, _ = _judge(tmp_path, key, facts)
+        assert not ok and "keep the shape" in message
+    missing = evidence.collect("cnn_architectures.q5.block", judge.requests(["cnn_architectures.q5.block"], "smoke")
+                               ["cnn_architectures.q5.block"], {}, tmp_path)
+    assert not _judge(tmp_path, "cnn_architectures.q5.block", missing)[0] and "ResidualBlock" in missing["missing"]
+
+
+def test_training_time_reported_against_the_time_the_grader_saw(tmp_path):
+    from autograder.kernel import discover
+    key = "cnn_architectures.q6.time"
+    ok, message, _ = _judge(tmp_path, key, {"name": "model", "measured_s": 10.0, "reported": ["training_time", 11.5]})
+    assert ok and "10.0 s" in message
+    ok, message, _ = _judge(tmp_path, key, {"name": "model", "measured_s": 10.0, "reported": ["training_time", 0.01]})
+    assert not ok and "timed the training at 10.0 s" in message    # e.g. timed only model.compile
+    ok, message, _ = _judge(tmp_path, key, {"name": "model", "measured_s": 10.0, "reported": None})
+    assert not ok and "no reported training time" in message
+    assert not _judge(tmp_path, key, {"name": "model", "measured_s": None, "reported": ["t", 3.0]})[0]
+    import datetime
+    assert discover.reported_seconds({"training_time": 4.2, "elapsed": 9}) == ("training_time", 4.2)
+    assert discover.reported_seconds({"fit_seconds": datetime.timedelta(seconds=7)}) == ("fit_seconds", 7.0)
+    assert discover.reported_seconds({"t_time": 3.0, "eval_time": 1.0}) is None            # ambiguous
+    assert discover.reported_seconds({"time": __import__("time")}) is None
+
+
+def test_a_padded_test_split_is_matched_and_the_heldout_images_padded_alike(tmp_path, monkeypatch):
+    from autograder.kernel import env, evidence
+    rng = np.random.default_rng(0)
+    raw = rng.integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "mnist.npz", x_train=raw, y_train=np.zeros(50), x_test=raw, y_test=np.zeros(50))
+    monkeypatch.setenv(env.DATA, str(tmp_path))
+    padded = np.pad(raw, ((0, 0), (2, 2), (2, 2)))[..., None].astype("float32") / 255.0
+    heldout = rng.integers(0, 256, (7, 28, 28), dtype=np.uint8)
+    x, how = evidence._keras_inputs(object(), {"x_test": padded}, "mnist", heldout)
+    assert x.shape == (7, 32, 32, 1) and "padded by 2" in how
+    assert np.allclose(x[:, 2:-2, 2:-2, 0], heldout / 255.0, atol=1e-6) and x[:, :2].max() == 0

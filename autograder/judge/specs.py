@@ -117,6 +117,25 @@ SPECS.update({
     f"{A}.q1.conv": _function(f"{A}.q1", "conv_params_on_image", [(28, 28, 1, 32, 3), (32, 32, 3, 64, 5)]),
     f"{A}.q1.conv#hidden": _function(f"{A}.q1", "conv_params_on_image",
                                      [(224, 224, 3, 64, 3), (224, 224, 3, 96, 11), (7, 7, 512, 512, 1), (64, 64, 1, 6, 5)]),
+    # Q3: AlexNet vs VGG16, counted on the real (torchvision) models
+    f"{A}.q3.counts": Spec("values", f"{A}.q3", {"names": ["alexnet_params", "vgg16_params"]},
+                           {"values": {"alexnet_params": 61_100_840, "vgg16_params": 138_357_544},
+                            "hints": {"alexnet_params": " (torchvision.models.alexnet(weights=None))",
+                                      "vgg16_params": " (torchvision.models.vgg16(weights=None))"}}),
+    # Q5: a residual block keeps the shape; its shortcut keeps the gradient alive through a deep stack
+    f"{A}.q5.block": Spec("residual", f"{A}.q5", {"class": "ResidualBlock", "channels": 8, "size": 16, "depth": 20},
+                          {"min_ratio": 100}),
+    f"{A}.q5.block#hidden": Spec("residual", f"{A}.q5", {"class": "ResidualBlock", "channels": 6, "size": 9, "depth": 30},
+                                 {"min_ratio": 100}),
+    # Q6: LeNet-5 in Keras or PyTorch, 28x28 or 32x32 input: structure, held-out accuracy, training time
+    f"{A}.q6.model": Spec("model", f"{A}.q6", {"image": {"sizes": [32, 28], "channels": 1}, "classes": 10},
+                          {"outputs": (10,), "architecture": LENET5}),
+    f"{A}.q6.accuracy": Spec("model", f"{A}.q6", {"image": {"sizes": [32, 28], "channels": 1}, "classes": 10}, {}),
+    f"{A}.q6.accuracy#hidden": Spec("predictions", f"{A}.q6", {"dataset": "mnist", "classes": 10,
+                                                                "image": {"sizes": [32, 28], "channels": 1}},
+                                    {"dataset": "mnist"}),
+    f"{A}.q6.time": Spec("training_time", f"{A}.q6", {"image": {"sizes": [32, 28], "channels": 1}, "classes": 10},
+                         {"abs_s": 3.0, "rel": 0.5}),
     # Q9: a diagnosis of training curves, judged on histories with known answers
     f"{A}.q9.diagnosis": Spec("function", f"{A}.q9", {"function": "diagnose_fit", "cases": [list(c) for c in FIT_VISIBLE]},
                               {"reference": "fit_diagnosis", "labels": True}),

@@ -364,7 +364,57 @@ def app(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, re
     return f"the app labelled {correct} of {len(uploads)} test X-rays correctly and rejected a non-image file"
 
 
+# ----------------------------------------------------------------------------- computed facts
+def values(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """Named numbers against the judge's known facts (exact integers)."""
+    _found(evidence)
+    got = evidence.get("values") or {}
+    for name, want in expect["values"].items():
+        if name not in got:
+            raise Failed(f"no variable `{name}` found: store the number under that name")
+        value = got[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != want:
+            hint = expect.get("hints", {}).get(name, "")
+            raise Failed(f"`{name}` = {value!r} is not the parameter count of that model{hint}")
+    return "; ".join(f"`{name}` = {want:,}" for name, want in expect["values"].items()) + ": right"
+
+
+def residual(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """Shape kept, and the shortcut keeps the input gradient of a deep stack far above the plain stack's."""
+    _found(evidence)
+    name, want = evidence.get("name"), list(evidence.get("input_shape") or [])
+    if evidence.get("output_shape") != want:
+        raise Failed(f"`{name}` maps an input of shape {tuple(want)} to {tuple(evidence.get('output_shape') or ())}: "
+                     "a residual block must keep the shape (padding=1 on the 3x3 convolutions, same channels)")
+    skip, plain = float(evidence.get("grad_skip") or 0.0), float(evidence.get("grad_plain") or 0.0)
+    depth, ratio = request["depth"], float(expect["min_ratio"])
+    if not (math.isfinite(skip) and math.isfinite(plain)) or skip <= 0 or skip < ratio * plain:
+        raise Failed(f"in a stack of {depth} `{name}` blocks the gradient reaching the input is {skip:.3g} with the "
+                     f"shortcut and {plain:.3g} without it; with a real shortcut (out = F(x) + x) it stays at least "
+                     f"{ratio:g} times larger: check that `skip=True` adds the block's input to its output")
+    return (f"`{name}` keeps the shape {tuple(want)}; through {depth} blocks the input gradient is {skip:.3g} "
+            f"with shortcuts and {plain:.2g} without")
+
+
+def training_time(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """The reported training time agrees with the time the grader saw the model train."""
+    _found(evidence)
+    measured, reported = evidence.get("measured_s"), evidence.get("reported")
+    if not isinstance(measured, (int, float)) or isinstance(measured, bool) or not math.isfinite(measured):
+        raise Failed(f"your model `{evidence.get('name')}` was not seen training (fit or an optimizer step)")
+    if not reported:
+        raise Failed(f"the grader timed your training at {measured:.1f} s, but no reported training time was found: "
+                     "store it in seconds, e.g. `training_time = time.perf_counter() - start`")
+    name, value = str(reported[0]), float(reported[1])
+    slack = max(float(expect["abs_s"]), float(expect["rel"]) * measured)
+    if abs(value - measured) > slack:
+        raise Failed(f"you reported `{name}` = {value:.1f} s, the grader timed the training at {measured:.1f} s: "
+                     "time the training itself (fit or the training loop), in seconds")
+    return f"reported `{name}` = {value:.1f} s; the grader timed {measured:.1f} s"
+
+
 VERDICTS: dict[str, Callable[..., str]] = {
     "function": function, "model": model, "predictions": predictions, "loaders": loaders,
     "preprocessed": preprocessed, "iterator": iterator, "history": history, "ran": ran, "app": app,
+    "values": values, "residual": residual, "training_time": training_time,
 }

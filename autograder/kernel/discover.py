@@ -258,3 +258,30 @@ def reported_accuracy(ns: Mapping[str, Any]) -> tuple[str, float] | None:
         if 0.0 <= number <= 1.0:
             return name, number
     return None
+
+
+TIME_NAMES = ("training_time", "train_time", "training_seconds", "train_seconds", "elapsed", "elapsed_time",
+              "duration", "train_duration", "training_duration", "time_taken")
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    total = getattr(value, "total_seconds", None)          # datetime.timedelta
+    try:
+        number = float(total() if callable(total) else value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0.0 < number < 1e6 else None
+
+
+def reported_seconds(ns: Mapping[str, Any]) -> tuple[str, float] | None:
+    """The training time the answer reports, in seconds: a conventional name, else the only number
+    whose name speaks of time (``t_train``, ``fit_seconds``, ...)."""
+    for name in TIME_NAMES:
+        if name in ns and (number := _seconds(ns[name])) is not None:
+            return name, number
+    words = ("time", "elapsed", "duration", "seconds", "secs")
+    found = [(n, s) for n, v in _public(ns) if any(w in n.lower() for w in words)
+             and not callable(v) and (s := _seconds(v)) is not None]
+    return found[0] if len(found) == 1 else None

@@ -229,11 +229,36 @@ def _fits(request: Mapping[str, Any]) -> Callable[[Any], bool] | None:
     return fits
 
 
+def _input_shape(model: Any, kind: str, request: Mapping[str, Any]) -> list[int]:
+    """The probe input: ``input_shape`` as requested, or (``image``: sizes and channels, the student's
+    choice of framework and input size) the first size the model accepts, laid out for its framework."""
+    if "input_shape" in request:
+        return list(request["input_shape"])
+    image = request["image"]
+    channels = int(image["channels"])
+    shapes = [[1, s, s, channels] if kind == "keras" else [2, channels, s, s] for s in image["sizes"]]
+    for shape in shapes:
+        if isinstance(_output_shape(model, shape), list):
+            return shape
+    return shapes[0]
+
+
+def _fits_image(request: Mapping[str, Any]) -> Callable[[Any], bool] | None:
+    if "image" not in request or not request.get("classes"):
+        return _fits(request)
+
+    def fits(candidate: Any) -> bool:
+        shape = _input_shape(candidate, discover.framework(candidate) or "torch", request)
+        out = _output_shape(candidate, shape)
+        return isinstance(out, list) and out[-1] == request["classes"]
+    return fits
+
+
 def model_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
     """Which model is graded, its output shape on the requested input, its layers and its weights."""
-    shape = request["input_shape"]
-    found = discover.model(ns, fits=_fits(request))
+    found = discover.model(ns, fits=_fits_image(request))
     kind = discover.framework(found.obj)
+    shape = _input_shape(found.obj, kind, request)
     facts: dict[str, Any] = {"name": found.name, "how": found.how, "framework": kind,
                              "class": type(found.obj).__name__,
                              "subclassed": kind == "keras" and type(found.obj).__name__ not in ("Sequential", "Functional"),
@@ -273,21 +298,43 @@ def _affine_match(candidate: Any, raw: Any) -> tuple[float, float] | None:
     return a, b
 
 
+def _padding(candidate: Any, raw: Any) -> int:
+    """The zero-padding ``p`` of a padded copy of the test split (28x28 digits padded to 32x32: 2)."""
+    import numpy as np
+    shape, raw_shape = np.shape(candidate), np.shape(raw)
+    if len(shape) < 3 or len(raw_shape) < 3:
+        return 0
+    grow = int(shape[1]) - int(raw_shape[1])
+    if grow <= 0 or grow % 2 or int(shape[2]) - int(raw_shape[2]) != grow:
+        return 0
+    return grow // 2
+
+
 def _keras_inputs(model: Any, ns: Mapping[str, Any], dataset: str, heldout: Any) -> tuple[Any, str]:
     """Held-out images prepared the way the answer prepared its own test split."""
     import numpy as np
     raw_test = _served_test(dataset)
     per = int(np.prod(raw_test.shape[1:]))
-    for found in discover.arrays(ns, len(raw_test), per):
-        match = _affine_match(found.obj, raw_test)
+    rows = len(raw_test)
+    candidates = [(f, 0) for f in discover.arrays(ns, rows, per)]
+    candidates += [(f, p) for f in discover.arrays(ns, rows) if (p := _padding(f.obj, raw_test))]
+    for found, pad in candidates:
+        obj = np.asarray(found.obj)[:200]
+        inner = obj[:, pad:-pad, pad:-pad] if pad else obj
+        match = _affine_match(inner, raw_test[:200])
         if match:
             a, b = match
             x = (a * heldout.astype("float64") + b).astype("float32")
             target = tuple(np.shape(found.obj)[1:])
-            if int(np.prod(target)) == 3 * per:
+            if pad:
+                border = float(np.asarray(obj[0]).reshape(-1)[0])
+                widths = [(0, 0), (pad, pad), (pad, pad)] + [(0, 0)] * (x.ndim - 3)
+                x = np.pad(x, widths, constant_values=border)
+            if int(np.prod(target)) == 3 * int(np.prod(x.shape[1:])):
                 x = np.repeat(x.reshape(len(x), -1, 1), 3, axis=-1)
             how = (f"through your preprocessing of the test split (`{found.name}` = "
-                   f"{a:.4g} * pixels {'+' if b >= 0 else '-'} {abs(b):.4g})")
+                   f"{a:.4g} * pixels {'+' if b >= 0 else '-'} {abs(b):.4g}"
+                   + (f", padded by {pad}" if pad else "") + ")")
             return x.reshape((len(x), *target)), how
     x = heldout.astype("float32")
     if any("Rescaling" == type(layer).__name__ for layer in getattr(model, "layers", [])):
@@ -333,7 +380,7 @@ def predictions(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -
     """The graded model's outputs on the unlabelled held-out images, through the answer's pipeline."""
     import numpy as np
     data = Path(os.environ[env.DATA])
-    found = discover.model(ns, fits=_fits(request))
+    found = discover.model(ns, fits=_fits_image(request))
     kind = discover.framework(found.obj)
     if request.get("folder"):
         x, how = _folder_inputs(found.obj, ns, data / "heldout" / request["folder"])
@@ -451,8 +498,75 @@ def app_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> 
     return probe(Path(request["app"]), files)
 
 
+def named_values(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The numbers the answer stores under the requested names (a missing name is said so)."""
+    values, shown = {}, []
+    for name in request["names"]:
+        if name not in ns:
+            shown.append(f"no variable `{name}` defined (check the spelling and run its cell)")
+            continue
+        values[name] = _value(ns[name])
+        shown.append(f"found `{name}`")
+    return {"values": values, "shown": shown}
+
+
+def _block_class(ns: Mapping[str, Any], name: str) -> tuple[str, Any]:
+    import inspect
+    torch = sys.modules.get("torch")
+    if torch is None:
+        raise NotFound(f"no `{name}` defined: torch is not imported")
+    candidates = [(n, v) for n, v in discover._public(ns) if isinstance(v, type) and issubclass(v, torch.nn.Module)
+                  and v.__module__ == "__main__"]
+    for n, v in candidates:
+        if n == name:
+            return n, v
+    with_skip = [(n, v) for n, v in candidates if "skip" in inspect.signature(v.__init__).parameters]
+    if len(with_skip) == 1:
+        return with_skip[0]
+    raise NotFound(f"no class `{name}(nn.Module)` with a `skip` argument found"
+                   + (f" (candidates: {', '.join(n for n, _ in with_skip)})" if with_skip else ""))
+
+
+def residual_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """A residual block class: its output shape, and the gradient reaching the input of a deep stack
+    of it with and without the shortcut (eval mode, fixed seed)."""
+    import torch
+    name, cls = _block_class(ns, request["class"])
+    channels, size, depth = int(request["channels"]), int(request["size"]), int(request["depth"])
+    out: dict[str, Any] = {"name": name, "input_shape": [2, channels, size, size],
+                           "shown": [f"graded your residual block `{name}`"]}
+    torch.manual_seed(0)
+    with torch.no_grad():
+        y = cls(channels).eval()(torch.randn(2, channels, size, size))
+    out["output_shape"] = [int(d) for d in _first_output(y).shape]
+    if out["output_shape"] != out["input_shape"]:
+        return out                                  # a stack of it cannot run: the shape is the verdict
+    for skip in (True, False):
+        torch.manual_seed(0)
+        stack = torch.nn.Sequential(*[cls(channels, skip=skip) for _ in range(depth)]).eval()
+        x = torch.randn(2, channels, size, size, requires_grad=True)
+        _first_output(stack(x)).float().sum().backward()
+        out["grad_skip" if skip else "grad_plain"] = float(x.grad.norm()) if x.grad is not None else 0.0
+    return out
+
+
+def training_time(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The seconds the graded model trained (timed by the kernel's hook) and the time the answer reports."""
+    from . import training
+    found = discover.model(ns, fits=_fits_image(request))
+    reported = discover.reported_seconds(ns)
+    measured = training.seconds_trained(found.obj)
+    shown = [f"timed the training of {discover.describe_model(found)}: "
+             + (f"{measured:.1f} s" if measured is not None else "it was not seen training")]
+    shown.append(f"your reported training time: `{reported[0]}` = {reported[1]:.1f} s" if reported
+                 else "no reported training time found (store it in seconds, e.g. `training_time`)")
+    return {"name": found.name, "measured_s": measured, "reported": list(reported) if reported else None,
+            "shown": shown}
+
+
 COLLECTORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Path], dict[str, Any]]] = {
     "function": function_values, "arrays": array_values, "model": model_facts, "predictions": predictions,
     "loaders": loader_facts, "preprocessed": array_facts, "iterator": iterator_facts,
     "history": history_facts, "app": app_facts, "ran": lambda request, ns, stem: {},
+    "values": named_values, "residual": residual_facts, "training_time": training_time,
 }

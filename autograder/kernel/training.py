@@ -6,12 +6,15 @@ stepped. Discovery uses this to grade the model trained last when a notebook hol
 from __future__ import annotations
 
 import itertools
+import time
 import weakref
 from typing import Any
 
 _clock = itertools.count(1)
 _keras_fits: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()
+_keras_seconds: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()
 _torch_steps: dict[int, int] = {}     # id(parameter) -> tick of its last optimizer step
+_torch_span: dict[int, list[float]] = {}   # id(parameter) -> [first step, last step] (perf_counter)
 
 
 def track_keras(keras_module) -> None:
@@ -21,11 +24,13 @@ def track_keras(keras_module) -> None:
         return
 
     def fit(self, *args, **kwargs):
+        started = time.perf_counter()
         try:
             return original(self, *args, **kwargs)
         finally:
             try:
                 _keras_fits[self] = next(_clock)
+                _keras_seconds[self] = _keras_seconds.get(self, 0.0) + time.perf_counter() - started
             except TypeError:
                 pass
 
@@ -40,10 +45,11 @@ def track_torch(optim_module) -> None:
         return
 
     def after_step(optimizer, args, kwargs) -> None:
-        tick = next(_clock)
+        tick, now = next(_clock), time.perf_counter()
         for group in optimizer.param_groups:
             for p in group["params"]:
                 _torch_steps[id(p)] = tick
+                _torch_span.setdefault(id(p), [now, now])[1] = now
 
     register(after_step)
 
@@ -66,3 +72,21 @@ def last_trained(model: Any) -> int:
         return 1 if opt is not None and int(opt.iterations.numpy()) > 0 else 0
     except Exception:
         return 0
+
+
+def seconds_trained(model: Any) -> float | None:
+    """Wall seconds the grader saw ``model`` train: the sum of its ``fit`` calls (Keras), or first to
+    last optimizer step on its parameters (PyTorch; one batch short of the loop). None: never seen."""
+    try:
+        if model in _keras_seconds:
+            return _keras_seconds[model]
+    except TypeError:
+        pass
+    params = getattr(model, "parameters", None)
+    if not callable(params):
+        return None
+    try:
+        spans = [_torch_span[id(p)] for p in params() if id(p) in _torch_span]
+    except Exception:
+        return None
+    return max(last for _, last in spans) - min(first for first, _ in spans) if spans else None
