@@ -18,7 +18,6 @@ from .grading import runner
 REPO = Path(__file__).resolve().parents[1]
 CALIBRATION = Path(__file__).with_name("calibration")
 MARGIN = 0.02
-ASSIGNMENT = "cnn_foundations"
 
 
 def csv_path(profile: str) -> Path:
@@ -31,7 +30,7 @@ def measures_heldout(release_nb: Path) -> bool:
 
     from .judge import checks_of
     from .judge.specs import SPECS
-    source = nbformat.read(REPO / "source" / ASSIGNMENT / release_nb.name, as_version=4)
+    source = nbformat.read(REPO / "source" / release_nb.parent.name / release_nb.name, as_version=4)
     return any(SPECS[key].kind == "predictions" for cell in source.cells if cell.cell_type == "code"
                for key in checks_of(cell.source) if key in SPECS)
 
@@ -45,30 +44,39 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def main(*, seeds: int = 3, profile: str = "smoke", questions: list[str] | None = None,
-         out: Path = REPO / "build" / "calibration") -> int:
+         assignment: str = "cnn_foundations", out: Path = REPO / "build" / "calibration") -> int:
+    """Calibrate ``assignment``'s thresholds; the other assignments' rows of the CSV are kept."""
+    out = out / assignment
     subs = out / "submissions"
-    submissions.write_all(REPO / "source" / ASSIGNMENT, REPO / "release" / ASSIGNMENT, subs,
+    submissions.write_all(REPO / "source" / assignment, REPO / "release" / assignment, subs,
                           only=["reference"], keep=measures_heldout)
     rows = []
     for seed in range(seeds):
-        opts = runner.Options(submissions=subs, assignment=ASSIGNMENT, out=out / f"seed{seed}",
+        opts = runner.Options(submissions=subs, assignment=assignment, out=out / f"seed{seed}",
                               profile=profile, seed=seed)
         for result in runner.grade(opts):
             for metric in result.get("metrics", []):
                 q = metric["question"].split(".")[-1]
                 if questions and q not in questions:
                     continue
-                rows.append({"assignment": ASSIGNMENT, "question": q, "seed": seed,
+                rows.append({"assignment": assignment, "question": q, "seed": seed,
                              "accuracy": round(metric["value"], 4), "threshold": metric["threshold"],
                              "elapsed_s": result.get("elapsed_s")})
-    frame = pd.DataFrame(rows).sort_values(["question", "seed"])
+    frame = pd.DataFrame(rows)
     CALIBRATION.mkdir(exist_ok=True)
+    if csv_path(profile).is_file():
+        kept = pd.read_csv(csv_path(profile))
+        replaced = (kept["assignment"] == assignment) & (kept["question"].isin(questions) if questions else True)
+        kept = kept[~replaced]
+        frame = pd.concat([kept, frame], ignore_index=True)
+    frame = frame.sort_values(["assignment", "question", "seed"])
     frame.to_csv(csv_path(profile), index=False)
     table = summary(frame)
     print(table.to_string(index=False))
     low = table[table["headroom"] < MARGIN]
     if not low.empty:
-        print(f"\nthresholds closer than {MARGIN} to the reference minimum: {', '.join(low['question'])}")
+        print(f"\nthresholds closer than {MARGIN} to the reference minimum: "
+              f"{', '.join(low['assignment'] + '.' + low['question'])}")
         return 1
     print(f"\nwrote {csv_path(profile).relative_to(REPO)}")
     return 0

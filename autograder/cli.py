@@ -75,7 +75,8 @@ def _report(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from . import demo
-    return demo.main(workers=args.workers, out=Path(args.out), resume=not args.no_resume)
+    return demo.main(workers=args.workers, out=Path(args.out), resume=not args.no_resume,
+                     assignments=args.assignment or None)
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -100,7 +101,8 @@ def _provision(args: argparse.Namespace) -> int:
 
 def _calibrate(args: argparse.Namespace) -> int:
     from . import calibrate
-    return calibrate.main(seeds=args.seeds, profile=args.profile, questions=args.question)
+    return calibrate.main(seeds=args.seeds, profile=args.profile, questions=args.question,
+                          assignment=args.assignment)
 
 
 def _benchmark(args: argparse.Namespace) -> int:
@@ -142,6 +144,8 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="build/demo")
     d.add_argument("--workers", type=int, default=None)
     d.add_argument("--no-resume", action="store_true")
+    d.add_argument("--assignment", action="append", default=[],
+                   help="only this assignment's demo students (repeatable; default: every assignment)")
     d.set_defaults(func=_demo)
 
     f = sub.add_parser("fetch", help="download datasets and weights into the cache")
@@ -158,6 +162,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--seeds", type=int, default=3)
     c.add_argument("--profile", default="smoke", choices=profiles.names())
     c.add_argument("--question", action="append")
+    c.add_argument("--assignment", default="cnn_foundations")
     c.set_defaults(func=_calibrate)
 
     b = sub.add_parser("benchmark", help="time and memory of grading one submission")

@@ -1,7 +1,8 @@
 """The README's demo, run as a user runs it: its grade table is asserted, not just printed.
 
 This is also where every notebook's hidden checks are shown to pass on the reference solution and
-to fail on realistic wrong answers (autograder/demo/students.toml says which test each edit breaks).
+to fail on realistic wrong answers (autograder/demo/rosters/<assignment>.toml says which test each edit
+breaks).
 """
 import json
 import subprocess
@@ -20,14 +21,18 @@ EXPECTED_AUTO = {"reference": 28, "blank": 0, "wrong_output_layer": 25, "chance_
                  "untrained_twins": 25, "cifar_untrained": 26, "lookup_cheat": 26,
                  # attacks on the grader, on a blank answer: what the blank answer scores
                  "attack_gut_checks": 0, "attack_forged_evidence": 0}
+EXPECTED_ARCHITECTURES = {"reference": 10, "blank": 0, "dense_no_bias": 9, "paper_alexnet": 9, "no_shortcut": 8,
+                          "lenet_wrong_filters": 8, "lenet_stuck_at_chance": 8, "lenet_timed_compile": 9,
+                          "lenet_pytorch_padded": 10}
+EXPECTED = {"cnn_foundations": EXPECTED_AUTO, "cnn_architectures": EXPECTED_ARCHITECTURES}
 
 
 @pytest.fixture(scope="module")
 def demo(repo, tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     proc = subprocess.run([sys.executable, "-m", "autograder", "demo", "--out", str(out), "--no-resume"],
-                          cwd=repo, capture_output=True, text=True, timeout=1800)
-    return proc, out
+                          cwd=repo, capture_output=True, text=True, timeout=2400)
+    return proc, out / "cnn_foundations"
 
 
 def test_demo_exits_cleanly_and_says_the_table_matches(demo):
@@ -46,9 +51,30 @@ def test_grade_table(demo):
     assert grades.loc["reference", "manual_pending_points"] == 17
 
 
-def test_roster_matches_the_expected_table():
-    roster = submissions.students()
-    assert set(roster) == set(EXPECTED_AUTO)
+def test_rosters_match_the_expected_tables():
+    assert submissions.assignments() == sorted(EXPECTED)
+    for assignment, table in EXPECTED.items():
+        assert set(submissions.students(assignment)) == set(table)
+
+
+def test_cnn_architectures_table(demo):
+    _, out = demo
+    grades = pd.read_csv(out.parent / "cnn_architectures" / "grades.csv").set_index("student")
+    assert grades["auto_score"].to_dict() == EXPECTED_ARCHITECTURES
+    assert (grades["status"] == "ok").all()
+    roster = submissions.students("cnn_architectures")
+    for path in (out.parent / "cnn_architectures" / "results").rglob("*.json"):
+        result = json.loads(path.read_text())
+        lost = roster[result["student"]]["lost"]
+        for cell in result["cells"]:
+            if cell["kind"] == "auto":
+                want = 0 if lost == "all" or cell["grade_id"] in lost else cell["max_score"]
+                assert cell["score"] == want, (result["student"], cell["grade_id"], cell["message"])
+    messages = {c["grade_id"]: c["message"] for c in json.loads(
+        (out.parent / "cnn_architectures" / "results" / "lenet_wrong_filters" / "02-lenet5.json").read_text())["cells"]}
+    assert "found conv 32 -> conv 64" in messages["q6_model_tests"]
+    feedback = (out.parent / "cnn_architectures" / "feedback" / "lenet_pytorch_padded" / "02-lenet5.html").read_text()
+    assert "61,706 parameters" in feedback and "through the transform of your test loader `testloader`" in feedback
 
 
 def test_each_wrong_answer_loses_exactly_its_tests(demo):

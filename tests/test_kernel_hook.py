@@ -97,3 +97,30 @@ def test_mixed_precision_policy_on_gpu_workers_only():
     assert on.stdout.strip().splitlines()[-1] == "mixed_float16"
     off = _run(code, AUTOGRADER_MIXED_PRECISION="0")
     assert off.stdout.strip().splitlines()[-1] == "float32"
+
+
+def test_training_is_seen_and_timed_in_both_frameworks():
+    code = """
+    import time
+    import torch
+    from torch import nn
+    from autograder.kernel import training
+    net, idle = nn.Linear(4, 2), nn.Linear(4, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.zero_grad(); net(torch.randn(3, 4)).sum().backward(); opt.step(); time.sleep(0.2)
+    print("TORCH", training.last_trained(net) > 0, training.last_trained(idle), round(training.seconds_trained(net), 1))
+    """
+    out = _run(code)
+    assert "TORCH True 0 0.4" in out.stdout, out.stderr[-2000:]
+    code = """
+    import numpy as np
+    import keras
+    from autograder.kernel import training
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(np.zeros((8, 3)), np.zeros(8), epochs=2, verbose=0)
+    print("KERAS", training.last_trained(model) > 0, training.seconds_trained(model) > 0)
+    """
+    out = _run(code)
+    assert "KERAS True True" in out.stdout, out.stderr[-2000:]

@@ -5,7 +5,7 @@ import pytest
 from autograder import calibrate, profiles
 
 QUESTIONS = ["cnn_foundations.q6", "cnn_foundations.q7", "cnn_foundations.q8",
-             "cnn_foundations.q9", "cnn_foundations.q10"]
+             "cnn_foundations.q9", "cnn_foundations.q10", "cnn_architectures.q6"]
 
 
 @pytest.mark.parametrize("profile", ["smoke", "full"])
@@ -36,11 +36,11 @@ def test_active_profile_comes_from_the_environment(monkeypatch):
 
 def test_smoke_thresholds_are_calibrated_on_the_reference_over_three_seeds():
     frame = pd.read_csv(calibrate.csv_path("smoke"))
-    table = calibrate.summary(frame).set_index("question")
+    table = calibrate.summary(frame).set_index(["assignment", "question"])
     for question in QUESTIONS:
-        q = question.split(".")[1]
-        assert q in table.index, f"{q} missing from the calibration; run `python -m autograder calibrate`"
-        row = table.loc[q]
+        a, q = question.split(".")
+        assert (a, q) in table.index, f"{question} missing from the calibration; run `./kit calibrate --assignment {a}`"
+        row = table.loc[(a, q)]
         threshold = profiles.settings(question, "smoke")["min_accuracy"]
         assert row["seeds"] >= 3
         assert threshold <= row["min"] - calibrate.MARGIN, f"{q}: threshold {threshold} too close to {row['min']}"
@@ -52,3 +52,6 @@ def test_calibration_grades_exactly_the_notebooks_with_a_threshold(repo):
     picked = sorted(nb.stem for nb in (repo / "release" / "cnn_foundations").glob("*.ipynb")
                     if calibrate.measures_heldout(nb))
     assert picked == ["03-keras-mnist", "04-keras-cifar10", "05-pytorch-mnist", "06-image-folder", "07-chest-xray"]
+    picked = sorted(nb.stem for nb in (repo / "release" / "cnn_architectures").glob("*.ipynb")
+                    if calibrate.measures_heldout(nb))
+    assert picked == ["02-lenet5"]

@@ -1,6 +1,6 @@
 """The demo: release, then grade the bundled submissions in the smoke profile and check the table.
 
-Demo submissions are derived from the source notebooks by the named edits in ``students.toml``;
+Demo submissions are derived from the source notebooks by the named edits in ``rosters/<assignment>.toml``;
 each says which test cells it must cost, and :func:`main` verifies the grades against that.
 """
 from __future__ import annotations
@@ -13,7 +13,6 @@ from ..grading import runner
 from . import submissions
 
 REPO = Path(__file__).resolve().parents[2]
-ASSIGNMENT = "cnn_foundations"
 
 
 def auto_scores(results: list[dict[str, Any]]) -> dict[str, dict[str, tuple[float, float]]]:
@@ -38,9 +37,29 @@ def expectation_errors(results: list[dict[str, Any]], roster: dict[str, dict[str
     return errors
 
 
-def main(*, workers: int | None = None, out: Path = REPO / "build" / "demo", resume: bool = True) -> int:
+def grade_assignment(assignment: str, out: Path, *, workers: int | None, resume: bool) -> list[str]:
+    """Write, grade and report one assignment's demo students under ``out``; the table mismatches."""
     from ..reports import grade_table, write_reports
 
+    roster = submissions.write_all(REPO / "source" / assignment, REPO / "release" / assignment,
+                                   out / "submissions")
+    print(f"\n{assignment}:")
+    for student, spec in roster.items():
+        print(f"  demo submission {student:<24} {spec['about']}")
+    opts = runner.Options(submissions=out / "submissions", assignment=assignment, out=out, profile="smoke",
+                          workers=workers, resume=resume)
+    results = runner.grade(opts)
+    write_reports(results, out, assignment=assignment, profile="smoke")
+    print()
+    print(grade_table(results))
+    print(f"\nreports in {out}: grades.csv, questions.csv, question_matrix.csv, nbgrader_grades.csv, summary.md, "
+          "grade_distribution.png, feedback/<student>/, gradescope/<student>/results.json")
+    return [f"{assignment}: {e}" for e in expectation_errors(results, roster)]
+
+
+def main(*, workers: int | None = None, out: Path = REPO / "build" / "demo", resume: bool = True,
+         assignments: list[str] | None = None) -> int:
+    """Release, then grade every assignment's demo students (``out/<assignment>/``) and check the tables."""
     out = Path(out)
     names = release.generate(REPO)
     print(f"release/ and solutions/ generated from source/ for {', '.join(names)}")
@@ -48,19 +67,9 @@ def main(*, workers: int | None = None, out: Path = REPO / "build" / "demo", res
     if leaks:
         print("error: the release contains solutions or hidden tests:\n  " + "\n  ".join(leaks))
         return 1
-    roster = submissions.write_all(REPO / "source" / ASSIGNMENT, REPO / "release" / ASSIGNMENT,
-                                   out / "submissions")
-    for student, spec in roster.items():
-        print(f"  demo submission {student:<20} {spec['about']}")
-    opts = runner.Options(submissions=out / "submissions", assignment=ASSIGNMENT, out=out, profile="smoke",
-                          workers=workers, resume=resume)
-    results = runner.grade(opts)
-    write_reports(results, out, assignment=ASSIGNMENT, profile="smoke")
-    print()
-    print(grade_table(results))
-    print(f"\nreports in {out}: grades.csv, questions.csv, question_matrix.csv, nbgrader_grades.csv, summary.md, "
-          "grade_distribution.png, feedback/<student>/, gradescope/<student>/results.json")
-    errors = expectation_errors(results, roster)
+    errors = []
+    for assignment in assignments or submissions.assignments():
+        errors += grade_assignment(assignment, out / assignment, workers=workers, resume=resume)
     if errors:
         print("\nThe grades differ from what the demo submissions must score:\n  " + "\n  ".join(errors))
         return 1

@@ -9,13 +9,22 @@ from typing import Any, Callable
 
 import nbformat
 
-STUDENTS = Path(__file__).with_name("students.toml")
+ROSTERS = Path(__file__).with_name("rosters")        # <assignment>.toml: the demo students of an assignment
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
 
 
-def students(path: Path = STUDENTS) -> dict[str, dict[str, Any]]:
-    with open(path, "rb") as fh:
+def roster_path(assignment: str) -> Path:
+    return ROSTERS / f"{assignment}.toml"
+
+
+def assignments() -> list[str]:
+    """Assignments that have demo students."""
+    return sorted(p.stem for p in ROSTERS.glob("*.toml"))
+
+
+def students(assignment: str = "cnn_foundations", path: Path | None = None) -> dict[str, dict[str, Any]]:
+    with open(path or roster_path(assignment), "rb") as fh:
         return tomllib.load(fh)["students"]
 
 
@@ -47,12 +56,14 @@ def apply_edit(nb: nbformat.NotebookNode, edit: dict[str, Any], where: str) -> N
     cell.source = cell.source.replace(edit["replace"], edit["with"], 1)
 
 
-def write_all(source_dir: Path, release_dir: Path, out: Path, table: Path = STUDENTS, *,
+def write_all(source_dir: Path, release_dir: Path, out: Path, table: Path | None = None, *,
               only: list[str] | None = None,
               keep: Callable[[Path], bool] = lambda notebook: True) -> dict[str, dict[str, Any]]:
-    """One folder per demo student under ``out`` (nbgrader layout <student>/<notebook>.ipynb);
-    ``only`` some students, ``keep`` only the release notebooks it accepts."""
-    roster = {name: spec for name, spec in students(table).items() if only is None or name in only}
+    """One folder per demo student under ``out`` (nbgrader layout <student>/<notebook>.ipynb), from
+    the roster of the assignment ``source_dir`` holds (or ``table``); ``only`` some students, ``keep``
+    only the release notebooks it accepts."""
+    table = table or roster_path(Path(source_dir).name)
+    roster = {name: spec for name, spec in students(path=table).items() if only is None or name in only}
     shutil.rmtree(out, ignore_errors=True)
     for student, spec in roster.items():
         folder = out / student

@@ -40,7 +40,8 @@ def track_keras(keras_module) -> None:
 
 
 def track_torch(optim_module) -> None:
-    register = getattr(getattr(optim_module, "optimizer", None), "register_optimizer_step_post_hook", None)
+    import sys                          # torch.optim deletes its `optimizer` attribute: ask sys.modules
+    register = getattr(sys.modules.get("torch.optim.optimizer"), "register_optimizer_step_post_hook", None)
     if register is None:
         return
 
