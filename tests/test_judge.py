@@ -289,13 +289,24 @@ def _residual_classes():
             self.conv1, self.conv2 = nn.Conv2d(channels, channels, 3, padding=1), nn.Conv2d(channels, channels, 3, padding=1)
             self.bn1, self.bn2 = nn.BatchNorm2d(channels), nn.BatchNorm2d(channels)
 
+        def residual(self, x):
+            return self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+
         def forward(self, x):
-            out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+            out = self.residual(x)
             return F.relu(out + x if self.skip else out)
 
     class ForgetsTheShortcut(ResidualBlock):
         def forward(self, x):
-            return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
+            return F.relu(self.residual(x))
+
+    class ScalesInstead(ResidualBlock):          # skip=True multiplies: no shortcut, a larger gradient
+        def forward(self, x):
+            return F.relu(3 * self.residual(x) if self.skip else self.residual(x))
+
+    class ConvShortcut(ResidualBlock):           # "adds the input" through another convolution
+        def forward(self, x):
+            return F.relu(self.residual(x) + self.conv1(x) if self.skip else self.residual(x))
 
     class Shrinks(ResidualBlock):
         def __init__(self, channels, skip=True):
@@ -304,25 +315,32 @@ def _residual_classes():
 
         def forward(self, x):
             return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
-    for cls in (ResidualBlock, ForgetsTheShortcut, Shrinks):
+    classes = (ResidualBlock, ForgetsTheShortcut, ScalesInstead, ConvShortcut, Shrinks)
+    for cls in classes:
         cls.__module__ = "__main__"
-    return torch, ResidualBlock, ForgetsTheShortcut, Shrinks
+    return classes
 
 
 def test_residual_block_keeps_shape_and_gradient_and_a_block_without_shortcut_fails(tmp_path):
     from autograder.kernel import evidence
-    _, right, no_shortcut, shrinks = _residual_classes()
+    right, no_shortcut, scales, conv_shortcut, shrinks = _residual_classes()
     for key in ("cnn_architectures.q5.block", "cnn_architectures.q5.block#hidden"):
         request = judge.requests([key], "smoke")[key]
         facts = evidence.residual_facts(request, {"ResidualBlock": right}, tmp_path / "r")
         ok, message, _ = _judge(tmp_path, key, facts)
         assert ok, message
-        facts = evidence.residual_facts(request, {"MyBlock": no_shortcut}, tmp_path / "r")   # found by kind
-        ok, message, _ = _judge(tmp_path, key, facts)
-        assert not ok and "`skip=True` adds" in message and facts["name"] == "MyBlock"
+        for wrong in (no_shortcut, scales, conv_shortcut):
+            facts = evidence.residual_facts(request, {"MyBlock": wrong}, tmp_path / "r")     # found by kind
+            ok, message, _ = _judge(tmp_path, key, facts)
+            assert not ok and "does not return its input" in message and facts["name"] == "MyBlock", wrong
         facts = evidence.residual_facts(request, {"ResidualBlock": shrinks}, tmp_path / "r")
         ok, message, _ = _judge(tmp_path, key, facts)
         assert not ok and "keep the shape" in message
+        if key.endswith("#hidden"):
+            assert "(2, 6, 9, 9)" not in message and "30" not in message      # hidden inputs are not named
+    forged = {"name": "B", "input_shape": [], "output_shape": [], "zeroed_skip_vs_input": 0.0, "zeroed_plain_max": 0.0,
+              "grad_skip": float("nan"), "grad_plain": -1.0}
+    assert not _judge(tmp_path, "cnn_architectures.q5.block", forged)[0]      # shape from the request, finite values
     missing = evidence.collect("cnn_architectures.q5.block", judge.requests(["cnn_architectures.q5.block"], "smoke")
                                ["cnn_architectures.q5.block"], {}, tmp_path)
     assert not _judge(tmp_path, "cnn_architectures.q5.block", missing)[0] and "ResidualBlock" in missing["missing"]
@@ -331,18 +349,64 @@ def test_residual_block_keeps_shape_and_gradient_and_a_block_without_shortcut_fa
 def test_training_time_reported_against_the_time_the_grader_saw(tmp_path):
     from autograder.kernel import discover
     key = "cnn_architectures.q6.time"
-    ok, message, _ = _judge(tmp_path, key, {"name": "model", "measured_s": 10.0, "reported": ["training_time", 11.5]})
+
+    def verdict(measured, reported):
+        return _judge(tmp_path, key, {"name": "model", "measured_s": measured, "reported": reported})
+
+    ok, message, _ = verdict(10.0, ["training_time", 11.5])
     assert ok and "10.0 s" in message
-    ok, message, _ = _judge(tmp_path, key, {"name": "model", "measured_s": 10.0, "reported": ["training_time", 0.01]})
-    assert not ok and "timed the training at 10.0 s" in message    # e.g. timed only model.compile
-    ok, message, _ = _judge(tmp_path, key, {"name": "model", "measured_s": 10.0, "reported": None})
+    ok, message, _ = verdict(10.0, ["training_time", 0.01])
+    assert not ok and "timed the training at 10.0 s" in message      # e.g. timed only model.compile
+    assert not verdict(2.0, ["training_time", 0.05])[0]               # a short run: still a factor, not 3 s of slack
+    assert not verdict(2.0, ["training_time", 2.0 / 60])[0]           # minutes, not seconds
+    assert verdict(0.3, ["training_time", 0.6])[0]                    # below the floor: within 0.5 s
+    ok, message, _ = verdict(10.0, None)
     assert not ok and "no reported training time" in message
-    assert not _judge(tmp_path, key, {"name": "model", "measured_s": None, "reported": ["t", 3.0]})[0]
+    assert not verdict(None, ["t", 3.0])[0]
+    assert not verdict(10.0, ["t", float("nan")])[0] and not verdict(10.0, ["t", "10"])[0]
     import datetime
     assert discover.reported_seconds({"training_time": 4.2, "elapsed": 9}) == ("training_time", 4.2)
     assert discover.reported_seconds({"fit_seconds": datetime.timedelta(seconds=7)}) == ("fit_seconds", 7.0)
-    assert discover.reported_seconds({"t_time": 3.0, "eval_time": 1.0}) is None            # ambiguous
+    assert discover.reported_seconds({"t_train": 3.0}) == ("t_train", 3.0)
+    assert discover.reported_seconds({"elapsed": 9.0, "train_time_s": 3.0}) == ("train_time_s", 3.0)
+    assert discover.reported_seconds({"time_per_epoch": 1.0}) is None
+    assert discover.reported_seconds({"start_time": 1.7e9 % 1e5, "elapsed": 5.0}) == ("elapsed", 5.0)
+    assert discover.reported_seconds({"t_time": 3.0, "wall_time": 1.0}) is None          # ambiguous
     assert discover.reported_seconds({"time": __import__("time")}) is None
+
+
+def test_lenet_inputs_are_probed_in_the_answers_framework_and_size(tmp_path, monkeypatch):
+    import keras
+    from autograder.kernel import env, evidence
+    request = judge.requests(["cnn_architectures.q6.model"], "smoke")["cnn_architectures.q6.model"]
+    keras32 = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    keras28 = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    assert evidence._input_shape(keras32, "keras", request) == [1, 32, 32, 1]
+    assert evidence._input_shape(keras28, "keras", request) == [1, 28, 28, 1]
+    assert evidence._fits(request)(keras28) and evidence._fits(request)(keras32)
+    rng = np.random.default_rng(0)
+    raw = rng.integers(0, 256, (40, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "mnist.npz", x_train=raw, y_train=np.zeros(40), x_test=raw, y_test=np.zeros(40))
+    monkeypatch.setenv(env.DATA, str(tmp_path))
+    heldout = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    ns = {"x_test": raw[..., None] / 255.0, "x_test_pad": np.pad(raw, ((0, 0), (2, 2), (2, 2)))[..., None] / 255.0}
+    x, how = evidence._keras_inputs(keras32, ns, "mnist", heldout)       # both copies: the one the model takes
+    assert x.shape == (5, 32, 32, 1) and "x_test_pad" in how
+    x, how = evidence._keras_inputs(keras32, {}, "mnist", heldout)       # no copy: scaled and padded to fit
+    assert x.shape == (5, 32, 32, 1) and np.allclose(x[:, 2:-2, 2:-2, 0], heldout / 255.0)
+
+
+def test_a_torch_lenet_on_32x32_gets_padded_heldout_digits_without_a_transform(tmp_path):
+    import torch
+    from autograder.kernel import evidence
+    request = judge.requests(["cnn_architectures.q6.accuracy#hidden"], "smoke")["cnn_architectures.q6.accuracy#hidden"]
+    net32 = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(32 * 32, 10))
+    assert evidence._input_shape(net32, "torch", request) == [2, 1, 32, 32]
+    heldout = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    x, how = evidence._torch_inputs(net32, {}, heldout, request)
+    assert x.shape == (3, 1, 32, 32) and "zero-padded to 32x32" in how
+    net28 = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10))
+    assert evidence._torch_inputs(net28, {}, heldout, request)[0].shape == (3, 1, 28, 28)
 
 
 def test_a_padded_test_split_is_matched_and_the_heldout_images_padded_alike(tmp_path, monkeypatch):

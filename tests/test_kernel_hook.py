@@ -43,7 +43,7 @@ def test_network_is_refused_but_loopback_works():
 
 
 def test_network_guard_is_off_unless_asked():
-    assert hook.callbacks("full", "/data").keys() == {"torch", "torch.optim", "keras"}
+    assert hook.callbacks("full", "/data").keys() == {"torch", "torch.optim", "keras", "matplotlib.figure"}
     assert "keras.src.datasets.mnist" in hook.callbacks("smoke", "/data")
     assert "keras.src.datasets.mnist" not in hook.callbacks("smoke", None)   # nothing staged: leave loaders alone
 
@@ -105,14 +105,20 @@ def test_training_is_seen_and_timed_in_both_frameworks():
     import torch
     from torch import nn
     from autograder.kernel import training
+    def train(model, steps):
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)      # local: gone after training
+        for _ in range(steps):
+            opt.zero_grad(); model(torch.randn(3, 4)).sum().backward(); opt.step(); time.sleep(0.2)
+    for _ in range(3):                                          # ids of discarded models get reused
+        train(nn.Linear(4, 2), 2)
     net, idle = nn.Linear(4, 2), nn.Linear(4, 2)
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    for _ in range(3):
-        opt.zero_grad(); net(torch.randn(3, 4)).sum().backward(); opt.step(); time.sleep(0.2)
-    print("TORCH", training.last_trained(net) > 0, training.last_trained(idle), round(training.seconds_trained(net), 1))
+    train(net, 4)
+    print("TORCH", training.last_trained(net) > 0, training.last_trained(idle), training.seconds_trained(net))
     """
     out = _run(code)
-    assert "TORCH True 0 0.4" in out.stdout, out.stderr[-2000:]
+    assert "TORCH True 0 " in out.stdout, out.stderr[-2000:]
+    seconds = float(out.stdout.split("TORCH True 0 ")[1].split()[0])
+    assert 0.7 <= seconds <= 1.6, seconds                       # 4 steps 0.2 s apart: about 0.8 s
     code = """
     import numpy as np
     import keras
@@ -124,3 +130,27 @@ def test_training_is_seen_and_timed_in_both_frameworks():
     """
     out = _run(code)
     assert "KERAS True True" in out.stdout, out.stderr[-2000:]
+
+
+def test_saved_figures_are_recorded_with_their_curves_and_panels():
+    code = """
+    import json
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from autograder.kernel import figures
+    plt.plot([0.5, 0.7, 0.8], label="train"); plt.plot([0.4, 0.6, 0.65], label="val"); plt.legend()
+    plt.savefig("curves.png")
+    fig, axes = plt.subplots(2, 4)
+    for ax in axes.flat:
+        ax.imshow(np.zeros((5, 5))); ax.axis("off")
+    fig.savefig("panels.png")
+    print(json.dumps(figures.saved()))
+    """
+    import json
+    with __import__("tempfile").TemporaryDirectory() as tmp:
+        out = subprocess.run([sys.executable, "-c", "import autograder.kernel.hook as h; h.install()\n" + textwrap.dedent(code)],
+                             env=dict(os.environ, MPLBACKEND="Agg"), capture_output=True, text=True, cwd=tmp, timeout=120)
+    saved = json.loads(out.stdout.strip().splitlines()[-1])
+    assert [f["file"] for f in saved] == ["curves.png", "panels.png"], out.stderr[-2000:]
+    assert [line["y"] for line in saved[0]["axes"][0]["lines"]] == [[0.5, 0.7, 0.8], [0.4, 0.6, 0.65]]
+    assert sum(ax["images"] for ax in saved[1]["axes"]) == 8

@@ -379,42 +379,140 @@ def values(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context,
     return "; ".join(f"`{name}` = {want:,}" for name, want in expect["values"].items()) + ": right"
 
 
+def _number(value: Any) -> float | None:
+    """A finite float from untrusted evidence, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
 def residual(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
-    """Shape kept, and the shortcut keeps the input gradient of a deep stack far above the plain stack's."""
+    """Shape kept; with every weight at zero the block passes its input through (the identity shortcut);
+    through a deep stack the shortcut keeps the input gradient far above the plain stack's."""
     _found(evidence)
-    name, want = evidence.get("name"), list(evidence.get("input_shape") or [])
+    name = evidence.get("name")
+    want = [2, request["channels"], request["size"], request["size"]]
+    where = "on a further input" if ctx.hidden else f"an input of shape {tuple(want)}"
     if evidence.get("output_shape") != want:
-        raise Failed(f"`{name}` maps an input of shape {tuple(want)} to {tuple(evidence.get('output_shape') or ())}: "
-                     "a residual block must keep the shape (padding=1 on the 3x3 convolutions, same channels)")
-    skip, plain = float(evidence.get("grad_skip") or 0.0), float(evidence.get("grad_plain") or 0.0)
-    depth, ratio = request["depth"], float(expect["min_ratio"])
-    if not (math.isfinite(skip) and math.isfinite(plain)) or skip <= 0 or skip < ratio * plain:
-        raise Failed(f"in a stack of {depth} `{name}` blocks the gradient reaching the input is {skip:.3g} with the "
-                     f"shortcut and {plain:.3g} without it; with a real shortcut (out = F(x) + x) it stays at least "
-                     f"{ratio:g} times larger: check that `skip=True` adds the block's input to its output")
-    return (f"`{name}` keeps the shape {tuple(want)}; through {depth} blocks the input gradient is {skip:.3g} "
-            f"with shortcuts and {plain:.2g} without")
+        raise Failed(f"`{name}` does not keep the shape of {where}: a residual block must keep it "
+                     "(padding=1 on the 3x3 convolutions, the same channels in and out)")
+    through, plain = _number(evidence.get("zeroed_skip_vs_input")), _number(evidence.get("zeroed_plain_max"))
+    if through is None or through > 1e-5:
+        raise Failed(f"with all its weights at zero, `{name}(skip=True)` does not return its input: the shortcut "
+                     "must add the block's input unchanged (out = F(x) + x, then the ReLU)")
+    if plain is None or plain > 1e-5:
+        raise Failed(f"with all its weights at zero, `{name}(skip=False)` still passes its input on: without the "
+                     "shortcut the block is only F(x)")
+    skip, plain_grad = _number(evidence.get("grad_skip")), _number(evidence.get("grad_plain"))
+    ratio = float(expect["min_ratio"])
+    if skip is None or plain_grad is None or skip <= 0 or plain_grad < 0 or skip < ratio * plain_grad:
+        raise Failed(f"in a deep stack of `{name}` blocks the gradient reaching the input is not kept alive by the "
+                     f"shortcut (at least {ratio:g} times the plain stack's): check that `skip=True` adds the input")
+    if ctx.hidden:
+        return f"`{name}` keeps the shape and passes its input through the shortcut on further inputs"
+    return (f"`{name}` keeps the shape {tuple(want)} and passes its input through the shortcut; through "
+            f"{request['depth']} blocks the input gradient is {skip:.3g} with shortcuts and {plain_grad:.2g} without")
 
 
 def training_time(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
-    """The reported training time agrees with the time the grader saw the model train."""
+    """The reported training time agrees with the time the grader saw the model train (within a factor)."""
     _found(evidence)
-    measured, reported = evidence.get("measured_s"), evidence.get("reported")
-    if not isinstance(measured, (int, float)) or isinstance(measured, bool) or not math.isfinite(measured):
+    measured = _number(evidence.get("measured_s"))
+    reported = evidence.get("reported")
+    if measured is None or measured < 0:
         raise Failed(f"your model `{evidence.get('name')}` was not seen training (fit or an optimizer step)")
-    if not reported:
+    if not isinstance(reported, list) or len(reported) != 2:
         raise Failed(f"the grader timed your training at {measured:.1f} s, but no reported training time was found: "
-                     "store it in seconds, e.g. `training_time = time.perf_counter() - start`")
-    name, value = str(reported[0]), float(reported[1])
-    slack = max(float(expect["abs_s"]), float(expect["rel"]) * measured)
-    if abs(value - measured) > slack:
-        raise Failed(f"you reported `{name}` = {value:.1f} s, the grader timed the training at {measured:.1f} s: "
+                     "store it in seconds, e.g. `training_time = time.perf_counter() - t0`")
+    name, value = str(reported[0]), _number(reported[1])
+    factor, floor = float(expect["factor"]), float(expect["floor_s"])
+    close = value is not None and (abs(value - measured) <= floor
+                                   or measured / factor <= value <= measured * factor)
+    if not close:
+        raise Failed(f"you reported `{name}` = {reported[1]!r} s, the grader timed the training at {measured:.1f} s: "
                      "time the training itself (fit or the training loop), in seconds")
     return f"reported `{name}` = {value:.1f} s; the grader timed {measured:.1f} s"
+
+
+# ----------------------------------------------------------------------------- graphs and figures
+def inception(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """At least one Inception module in the exported graph: parallel branches from one tensor, joined."""
+    from .graphs import inception_modules
+    _found(evidence)
+    modules, others = inception_modules(evidence.get("graph") if isinstance(evidence.get("graph"), dict) else {})
+    name = evidence.get("name")
+    if len(modules) < int(expect.get("min_modules", 1)):
+        seen = "; ".join(" | ".join(b.describe() for b in branches) for branches in others[:3])
+        raise Failed(f"no Inception module found in your model `{name}`: expected a concatenation of parallel "
+                     "branches from the same input (a 1x1 conv, a 1x1 -> 3x3 conv, a 1x1 -> 5x5 conv and a pooling "
+                     "branch)" + (f"; found concatenations of: {seen}" if seen else "; found no concatenation"))
+    branches = " | ".join(b.describe() for b in modules[0])
+    return f"graded your model `{name}`: {len(modules)} Inception module(s), e.g. branches {branches}"
+
+
+def _image_file(ctx: Context, name: str) -> Path:
+    """A saved figure, opened by the judge itself: it must exist next to the notebook and be an image."""
+    from PIL import Image
+    path = (ctx.work_dir / Path(name).name) if ctx.work_dir else Path(Path(name).name)
+    if not path.is_file() or path.is_symlink() or not 0 < path.stat().st_size <= MAX_EVIDENCE_BYTES:
+        raise Failed(f"the figure {Path(name).name} was not found next to the notebook")
+    if path.suffix.lower() in (".png", ".jpg", ".jpeg"):
+        try:
+            with Image.open(path) as im:
+                im.verify()
+        except Exception:
+            raise Failed(f"{path.name} is not a readable image") from None
+    return path
+
+
+def _series(metrics: Mapping[str, Any], key: str) -> list[float]:
+    for alias in ALIASES[key]:
+        values = metrics.get(alias)
+        if isinstance(values, list) and values and all(isinstance(v, (int, float)) for v in values):
+            return [float(v) for v in values]
+    return []
+
+
+def _plots(line: Mapping[str, Any], series: list[float]) -> bool:
+    y = line.get("y") if isinstance(line, dict) else None
+    if not isinstance(y, list) or len(y) != len(series) or not series:
+        return False
+    try:
+        got = np.asarray(y, dtype="float64")
+    except (TypeError, ValueError):
+        return False
+    want = np.asarray(series)
+    return bool(np.allclose(got, want, atol=1e-4) or np.allclose(got, 100 * want, atol=1e-2))
+
+
+def curves(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """A saved figure with the training and the validation accuracy curves, one point per epoch."""
+    _found(evidence)
+    metrics = (evidence.get("history") or {}).get("metrics") if isinstance(evidence.get("history"), dict) else None
+    if not isinstance(metrics, dict):
+        raise Failed("no training history found to compare the curves with: keep `history = model.fit(...)`")
+    train, val = _series(metrics, "accuracy"), _series(metrics, "val_accuracy")
+    if not train or not val:
+        raise Failed("your history has no training and validation accuracy per epoch: pass validation_data=... to fit")
+    figures = [f for f in evidence.get("figures") or [] if isinstance(f, dict) and isinstance(f.get("file"), str)]
+    if not figures:
+        raise Failed("no figure was saved: plot the two curves and save the figure with plt.savefig(...)")
+    for figure in reversed(figures):
+        lines = [line for ax in figure.get("axes") or [] if isinstance(ax, dict) for line in ax.get("lines") or []]
+        if any(_plots(line, train) for line in lines) and any(_plots(line, val) for line in lines):
+            path = _image_file(ctx, figure["file"])
+            return (f"{path.name} shows the training and the validation accuracy, {len(train)} points each "
+                    "(one per epoch)")
+    last = figures[-1]
+    lengths = [len(line.get("y") or []) for ax in last.get("axes") or [] for line in ax.get("lines") or []]
+    raise Failed(f"none of your saved figures plots both the training and the validation accuracy of your history "
+                 f"({len(train)} epochs); {last['file']} has {len(lengths)} curve(s) of "
+                 f"{', '.join(map(str, lengths)) or 'no'} points")
 
 
 VERDICTS: dict[str, Callable[..., str]] = {
     "function": function, "model": model, "predictions": predictions, "loaders": loaders,
     "preprocessed": preprocessed, "iterator": iterator, "history": history, "ran": ran, "app": app,
     "values": values, "residual": residual, "training_time": training_time,
+    "graph": inception, "curves": curves,
 }

@@ -262,6 +262,7 @@ def reported_accuracy(ns: Mapping[str, Any]) -> tuple[str, float] | None:
 
 TIME_NAMES = ("training_time", "train_time", "training_seconds", "train_seconds", "elapsed", "elapsed_time",
               "duration", "train_duration", "training_duration", "time_taken")
+NOT_TRAINING = ("per", "epoch", "eval", "test", "infer", "predict", "start", "begin", "end", "stop")
 
 
 def _seconds(value: Any) -> float | None:
@@ -270,18 +271,31 @@ def _seconds(value: Any) -> float | None:
     total = getattr(value, "total_seconds", None)          # datetime.timedelta
     try:
         number = float(total() if callable(total) else value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return number if 0.0 < number < 1e6 else None
 
 
+def _timelike(name: str) -> bool:
+    low = name.lower()
+    if any(w in low for w in NOT_TRAINING):
+        return False
+    return any(w in low for w in ("time", "elapsed", "duration", "seconds", "secs")) or low.startswith("t_") \
+        or low.endswith("_t")
+
+
 def reported_seconds(ns: Mapping[str, Any]) -> tuple[str, float] | None:
-    """The training time the answer reports, in seconds: a conventional name, else the only number
-    whose name speaks of time (``t_train``, ``fit_seconds``, ...)."""
+    """The training time the answer reports, in seconds: ``training_time``, else the only time-like
+    number whose name speaks of training (``t_train``, ``train_time_s``), else another conventional
+    name, else the only time-like number (never ``time_per_epoch``, ``eval_time``, ``start_time``)."""
+    found = [(n, s) for n, v in _public(ns) if _timelike(n) and not callable(v) and (s := _seconds(v)) is not None]
+    by_name = dict(found)
+    if "training_time" in by_name:
+        return "training_time", by_name["training_time"]
+    trained = [(n, s) for n, s in found if "train" in n.lower() or "fit" in n.lower()]
+    if len(trained) == 1:
+        return trained[0]
     for name in TIME_NAMES:
-        if name in ns and (number := _seconds(ns[name])) is not None:
-            return name, number
-    words = ("time", "elapsed", "duration", "seconds", "secs")
-    found = [(n, s) for n, v in _public(ns) if any(w in n.lower() for w in words)
-             and not callable(v) and (s := _seconds(v)) is not None]
+        if name in by_name:
+            return name, by_name[name]
     return found[0] if len(found) == 1 else None

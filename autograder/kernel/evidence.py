@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from . import discover, env
+from . import discover, env, figures, graph
 from .discover import NotFound
 
 MAX_CASES = 500
@@ -217,18 +217,6 @@ def _weights(model: Any, kind: str, path: Path) -> dict[str, Any]:
     return {"file": path.name, "index": index}
 
 
-def _fits(request: Mapping[str, Any]) -> Callable[[Any], bool] | None:
-    """Does a candidate model's output fit the task (its class count on the requested input)?"""
-    classes, shape = request.get("classes"), request.get("input_shape")
-    if not classes or not shape:
-        return None
-
-    def fits(candidate: Any) -> bool:
-        out = _output_shape(candidate, shape)
-        return isinstance(out, list) and out[-1] == classes
-    return fits
-
-
 def _input_shape(model: Any, kind: str, request: Mapping[str, Any]) -> list[int]:
     """The probe input: ``input_shape`` as requested, or (``image``: sizes and channels, the student's
     choice of framework and input size) the first size the model accepts, laid out for its framework."""
@@ -243,20 +231,21 @@ def _input_shape(model: Any, kind: str, request: Mapping[str, Any]) -> list[int]
     return shapes[0]
 
 
-def _fits_image(request: Mapping[str, Any]) -> Callable[[Any], bool] | None:
-    if "image" not in request or not request.get("classes"):
-        return _fits(request)
+def _fits(request: Mapping[str, Any]) -> Callable[[Any], bool] | None:
+    """Does a candidate model's output fit the task (its class count on the requested input)?"""
+    classes = request.get("classes")
+    if not classes or not ("input_shape" in request or "image" in request):
+        return None
 
     def fits(candidate: Any) -> bool:
-        shape = _input_shape(candidate, discover.framework(candidate) or "torch", request)
-        out = _output_shape(candidate, shape)
-        return isinstance(out, list) and out[-1] == request["classes"]
+        out = _output_shape(candidate, _input_shape(candidate, discover.framework(candidate) or "torch", request))
+        return isinstance(out, list) and out[-1] == classes
     return fits
 
 
 def model_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
     """Which model is graded, its output shape on the requested input, its layers and its weights."""
-    found = discover.model(ns, fits=_fits_image(request))
+    found = discover.model(ns, fits=_fits(request))
     kind = discover.framework(found.obj)
     shape = _input_shape(found.obj, kind, request)
     facts: dict[str, Any] = {"name": found.name, "how": found.how, "framework": kind,
@@ -318,6 +307,8 @@ def _keras_inputs(model: Any, ns: Mapping[str, Any], dataset: str, heldout: Any)
     rows = len(raw_test)
     candidates = [(f, 0) for f in discover.arrays(ns, rows, per)]
     candidates += [(f, p) for f in discover.arrays(ns, rows) if (p := _padding(f.obj, raw_test))]
+    wanted = _keras_input(model)
+    candidates.sort(key=lambda c: tuple(np.shape(c[0].obj)[1:]) != wanted)     # shaped like the model's input first
     for found, pad in candidates:
         obj = np.asarray(found.obj)[:200]
         inner = obj[:, pad:-pad, pad:-pad] if pad else obj
@@ -342,17 +333,37 @@ def _keras_inputs(model: Any, ns: Mapping[str, Any], dataset: str, heldout: Any)
     else:
         x /= 255.0
         how = "scaled to [0, 1] (no preprocessed copy of the test split was found in your notebook)"
-    shape = getattr(model, "input_shape", None)
-    if isinstance(shape, tuple) and len(shape) >= 2 and None not in shape[1:]:
-        target = tuple(shape[1:])
+    target = _keras_input(model)
+    if target:
+        if len(target) == 3 and x.ndim == 3:
+            x = _pad_to(x, target[:2], axes=(1, 2))
+            x = np.repeat(x[..., None], target[2], axis=-1) if target[2] in (1, 3) else x
         if int(np.prod(target)) == int(np.prod(x.shape[1:])):
             x = x.reshape((len(x), *target))
-        elif len(target) == 3 and x.ndim == 3 and target[2] in (1, 3):
-            x = np.repeat(x[..., None], target[2], axis=-1)
     return x, how
 
 
-def _torch_inputs(model: Any, ns: Mapping[str, Any], heldout: Any) -> tuple[Any, str]:
+def _keras_input(model: Any) -> tuple[int, ...] | None:
+    shape = getattr(model, "input_shape", None)
+    if isinstance(shape, tuple) and len(shape) >= 2 and None not in shape[1:]:
+        return tuple(int(d) for d in shape[1:])
+    return None
+
+
+def _pad_to(x: Any, size: tuple[int, ...], axes: tuple[int, int]) -> Any:
+    """Zero-pad images centrally to ``size`` (28x28 digits into a 32x32 LeNet); larger or equal: as is."""
+    import numpy as np
+    grow = [int(size[i]) - int(x.shape[a]) for i, a in enumerate(axes)]
+    if any(g <= 0 or g % 2 for g in grow):
+        return x
+    widths = [(0, 0)] * x.ndim
+    for a, g in zip(axes, grow):
+        widths[a] = (g // 2, g // 2)
+    return np.pad(x, widths)
+
+
+def _torch_inputs(model: Any, ns: Mapping[str, Any], heldout: Any,
+                  request: Mapping[str, Any] | None = None) -> tuple[Any, str]:
     """Held-out images through the test loader's own transform (PIL images in, as torchvision does)."""
     import numpy as np
     from PIL import Image
@@ -367,7 +378,12 @@ def _torch_inputs(model: Any, ns: Mapping[str, Any], heldout: Any) -> tuple[Any,
         return np.stack(batch).astype("float32"), f"through the transform of your test loader `{test.name}`"
     x = heldout.astype("float32") / 255.0
     x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
-    return x, "scaled to [0, 1] as (N, C, H, W) (no test DataLoader with a transform was found)"
+    how = "scaled to [0, 1] as (N, C, H, W) (no test DataLoader with a transform was found)"
+    if request and "image" in request:
+        probe = _input_shape(model, "torch", request)
+        if tuple(probe[2:]) != tuple(x.shape[2:]) and (padded := _pad_to(x, tuple(probe[2:]), (2, 3))) is not x:
+            x, how = padded, how[:-1] + f", zero-padded to {probe[2]}x{probe[3]} for your model)"
+    return x, how
 
 
 def _predict(model: Any, x: Any, batch: int = 256) -> Any:
@@ -380,14 +396,14 @@ def predictions(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -
     """The graded model's outputs on the unlabelled held-out images, through the answer's pipeline."""
     import numpy as np
     data = Path(os.environ[env.DATA])
-    found = discover.model(ns, fits=_fits_image(request))
+    found = discover.model(ns, fits=_fits(request))
     kind = discover.framework(found.obj)
     if request.get("folder"):
         x, how = _folder_inputs(found.obj, ns, data / "heldout" / request["folder"])
     else:
         heldout = np.load(data / "heldout" / f"{request['dataset']}.npy", allow_pickle=False)
         x, how = (_keras_inputs(found.obj, ns, request["dataset"], heldout) if kind == "keras"
-                  else _torch_inputs(found.obj, ns, heldout))
+                  else _torch_inputs(found.obj, ns, heldout, request))
     scores = _predict(found.obj, x)
     np.save(f"{stem}.scores.npy", np.asarray(scores, dtype="float32"))
     reported = discover.reported_accuracy(ns)
@@ -541,6 +557,15 @@ def residual_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path
     out["output_shape"] = [int(d) for d in _first_output(y).shape]
     if out["output_shape"] != out["input_shape"]:
         return out                                  # a stack of it cannot run: the shape is the verdict
+    x = torch.randn(2, channels, size, size)
+    for skip in (True, False):                      # every weight at zero: F(x) = 0, so out = x (or relu(x))
+        block = cls(channels, skip=skip).eval()
+        with torch.no_grad():
+            for param in block.parameters():
+                param.zero_()
+            y = _first_output(block(x)).float()
+        identity = min(float((y - x).abs().max()), float((y - torch.relu(x)).abs().max()))
+        out["zeroed_skip_vs_input" if skip else "zeroed_plain_max"] = identity if skip else float(y.abs().max())
     for skip in (True, False):
         torch.manual_seed(0)
         stack = torch.nn.Sequential(*[cls(channels, skip=skip) for _ in range(depth)]).eval()
@@ -553,7 +578,7 @@ def residual_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path
 def training_time(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
     """The seconds the graded model trained (timed by the kernel's hook) and the time the answer reports."""
     from . import training
-    found = discover.model(ns, fits=_fits_image(request))
+    found = discover.model(ns, fits=_fits(request))
     reported = discover.reported_seconds(ns)
     measured = training.seconds_trained(found.obj)
     shown = [f"timed the training of {discover.describe_model(found)}: "
@@ -564,9 +589,43 @@ def training_time(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path)
             "shown": shown}
 
 
+def graph_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The graded model's layer graph (which layer feeds which), for the judge to find modules in."""
+    found = discover.model(ns, fits=_fits(request))
+    kind = discover.framework(found.obj)
+    return {"name": found.name, "framework": kind, "graph": graph.export(found.obj, kind),
+            "shown": [f"read the layer graph of {discover.describe_model(found)}"]}
+
+
+def curves_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The figures saved so far (their lines) and the training history they should plot."""
+    out: dict[str, Any] = {"figures": figures.saved(), "history": None, "shown": []}
+    try:
+        out["history"] = history_facts(request, ns, stem)
+    except NotFound as err:
+        out["shown"].append(str(err))
+    names = [f["file"] for f in out["figures"] if f.get("file")]
+    out["shown"].append(f"saved figures: {', '.join(names)}" if names else "no figure was saved (plt.savefig(...))")
+    return out
+
+
+def figure_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The figures saved so far, and the shapes of the named tensors they should show."""
+    shapes = {}
+    for name in request.get("names", []):
+        value = ns.get(name)
+        shape = getattr(value, "shape", None)
+        shapes[name] = [int(d) for d in shape] if shape is not None else None
+    names = [f["file"] for f in figures.saved() if f.get("file")]
+    return {"figures": figures.saved(), "shapes": shapes,
+            "shown": [f"saved figures: {', '.join(names)}" if names else "no figure was saved (plt.savefig(...))"]
+            + [f"`{n}`: shape {tuple(s)}" if s else f"no array `{n}` found" for n, s in shapes.items()]}
+
+
 COLLECTORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Path], dict[str, Any]]] = {
     "function": function_values, "arrays": array_values, "model": model_facts, "predictions": predictions,
     "loaders": loader_facts, "preprocessed": array_facts, "iterator": iterator_facts,
     "history": history_facts, "app": app_facts, "ran": lambda request, ns, stem: {},
     "values": named_values, "residual": residual_facts, "training_time": training_time,
+    "graph": graph_facts, "curves": curves_facts, "figures": figure_facts,
 }

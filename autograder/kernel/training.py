@@ -1,20 +1,34 @@
-"""Which model was trained, and when: recorded as training happens, read by discovery.
+"""Which model was trained, when, and for how long: recorded as training happens, read by discovery.
 
-Keras: ``Model.fit`` is wrapped; PyTorch: a global optimizer step hook notes the parameters
-stepped. Discovery uses this to grade the model trained last when a notebook holds several.
+Keras: ``Model.fit`` is wrapped (its calls are timed and summed); PyTorch: a global optimizer step
+hook notes, per parameter, the tick of its last step and the time spent between its steps (a gap of
+more than ``MAX_GAP_S`` between two steps counts as one typical step: training resumed later is
+not time spent training). Discovery grades the model trained last when a notebook holds several.
 """
 from __future__ import annotations
 
 import itertools
+import sys
 import time
 import weakref
 from typing import Any
 
+MAX_GAP_S = 30.0
 _clock = itertools.count(1)
 _keras_fits: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()
 _keras_seconds: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()
-_torch_steps: dict[int, int] = {}     # id(parameter) -> tick of its last optimizer step
-_torch_span: dict[int, list[float]] = {}   # id(parameter) -> [first step, last step] (perf_counter)
+
+
+class _Steps:
+    """One parameter's optimizer steps (held by id, checked against a weak reference: ids are reused)."""
+    __slots__ = ("ref", "tick", "first", "last", "seconds", "count")
+
+    def __init__(self, param: Any, now: float) -> None:
+        self.ref = weakref.ref(param)
+        self.tick, self.first, self.last, self.seconds, self.count = 0, now, now, 0.0, 0
+
+
+_torch_steps: dict[int, _Steps] = {}
 
 
 def track_keras(keras_module) -> None:
@@ -39,8 +53,18 @@ def track_keras(keras_module) -> None:
     model_cls.fit = fit
 
 
+def _step(param: Any, tick: int, now: float) -> None:
+    entry = _torch_steps.get(id(param))
+    if entry is None or entry.ref() is not param:
+        entry = _torch_steps[id(param)] = _Steps(param, now)
+    elif entry.count:
+        gap = now - entry.last
+        entry.seconds += gap if gap <= MAX_GAP_S else entry.seconds / entry.count
+    entry.tick, entry.last, entry.count = tick, now, entry.count + 1
+
+
 def track_torch(optim_module) -> None:
-    import sys                          # torch.optim deletes its `optimizer` attribute: ask sys.modules
+    # torch.optim deletes its `optimizer` attribute: the module is found in sys.modules
     register = getattr(sys.modules.get("torch.optim.optimizer"), "register_optimizer_step_post_hook", None)
     if register is None:
         return
@@ -49,10 +73,22 @@ def track_torch(optim_module) -> None:
         tick, now = next(_clock), time.perf_counter()
         for group in optimizer.param_groups:
             for p in group["params"]:
-                _torch_steps[id(p)] = tick
-                _torch_span.setdefault(id(p), [now, now])[1] = now
+                try:
+                    _step(p, tick, now)
+                except TypeError:       # not weak-referenceable: not a tensor
+                    pass
 
     register(after_step)
+
+
+def _torch_entries(model: Any) -> list[_Steps]:
+    params = getattr(model, "parameters", None)
+    if not callable(params) or not _torch_steps:
+        return []
+    try:
+        return [e for p in params() if (e := _torch_steps.get(id(p))) is not None and e.ref() is p]
+    except Exception:
+        return []
 
 
 def last_trained(model: Any) -> int:
@@ -62,12 +98,9 @@ def last_trained(model: Any) -> int:
             return _keras_fits[model]
     except TypeError:
         pass
-    params = getattr(model, "parameters", None)
-    if callable(params) and _torch_steps:
-        try:
-            return max((_torch_steps.get(id(p), 0) for p in params()), default=0)
-        except Exception:
-            return 0
+    entries = _torch_entries(model)
+    if entries:
+        return max(e.tick for e in entries)
     opt = getattr(model, "optimizer", None)     # a Keras model trained with a custom loop
     try:
         return 1 if opt is not None and int(opt.iterations.numpy()) > 0 else 0
@@ -76,18 +109,15 @@ def last_trained(model: Any) -> int:
 
 
 def seconds_trained(model: Any) -> float | None:
-    """Wall seconds the grader saw ``model`` train: the sum of its ``fit`` calls (Keras), or first to
-    last optimizer step on its parameters (PyTorch; one batch short of the loop). None: never seen."""
+    """Wall seconds the grader saw ``model`` train: the sum of its ``fit`` calls (Keras), or the time
+    between its parameters' optimizer steps plus one typical step (PyTorch). None: never seen."""
     try:
         if model in _keras_seconds:
             return _keras_seconds[model]
     except TypeError:
         pass
-    params = getattr(model, "parameters", None)
-    if not callable(params):
+    entries = _torch_entries(model)
+    if not entries:
         return None
-    try:
-        spans = [_torch_span[id(p)] for p in params() if id(p) in _torch_span]
-    except Exception:
-        return None
-    return max(last for _, last in spans) - min(first for first, _ in spans) if spans else None
+    longest = max(entries, key=lambda e: e.seconds)
+    return longest.seconds + (longest.seconds / max(longest.count - 1, 1))
