@@ -420,3 +420,112 @@ def test_a_padded_test_split_is_matched_and_the_heldout_images_padded_alike(tmp_
     x, how = evidence._keras_inputs(object(), {"x_test": padded}, "mnist", heldout)
     assert x.shape == (7, 32, 32, 1) and "padded by 2" in how
     assert np.allclose(x[:, 2:-2, 2:-2, 0], heldout / 255.0, atol=1e-6) and x[:, :2].max() == 0
+
+
+def _keras_inception(*, join=True, five=5, pool=True):
+    import keras
+    from keras import layers
+    inputs = keras.Input((32, 32, 3))
+    x = layers.Conv2D(8, 3, padding="same")(inputs)
+    b1 = layers.Conv2D(4, 1)(x)
+    b3 = layers.Conv2D(4, 3, padding="same")(layers.Conv2D(4, 1)(x))
+    b5 = layers.Conv2D(4, five, padding="same")(layers.Conv2D(4, 1)(x))
+    bp = layers.Conv2D(4, 1)(layers.MaxPooling2D(3, 1, padding="same")(x) if pool else x)
+    y = layers.Concatenate()([b1, b3, b5, bp]) if join else layers.Add()([b1, b3, b5, bp])
+    return keras.Model(inputs, layers.Dense(10)(layers.GlobalAveragePooling2D()(y)))
+
+
+def _torch_inception(factorised=False):
+    import torch
+    from torch import nn
+
+    class Inception(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 8, 3, padding=1)
+            self.b1 = nn.Conv2d(8, 4, 1)
+            self.b3 = nn.Sequential(nn.Conv2d(8, 4, 1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1))
+            five = [nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1)] if factorised \
+                else [nn.Conv2d(4, 4, 5, padding=2)]
+            self.b5 = nn.Sequential(nn.Conv2d(8, 4, 1), *five)
+            self.bp = nn.Sequential(nn.MaxPool2d(3, 1, padding=1), nn.Conv2d(8, 4, 1))
+            self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+
+        def forward(self, x):
+            x = torch.relu(self.stem(x))
+            return self.head(torch.cat([self.b1(x), self.b3(x), self.b5(x), self.bp(x)], dim=1))
+    return Inception()
+
+
+def test_inception_modules_are_read_from_the_layer_graph_in_both_frameworks(tmp_path):
+    from autograder.kernel import evidence
+    key = "cnn_architectures.q9.inception"
+    request = judge.requests([key], "smoke")[key]
+    for model in (_keras_inception(), _torch_inception(), _torch_inception(True)):
+        facts = evidence.graph_facts(request, {"model": model}, tmp_path / "g")
+        ok, message, _ = _judge(tmp_path, key, facts)
+        assert ok and "1 Inception module" in message, message
+    for wrong, why in ((_keras_inception(join=False), "found no concatenation"),      # branches added, not joined
+                       (_keras_inception(pool=False), "found concatenations of"),      # no pooling branch
+                       (_keras_inception(five=1), "found concatenations of")):         # no 5x5 view
+        facts = evidence.graph_facts(request, {"model": wrong}, tmp_path / "g")
+        ok, message, _ = _judge(tmp_path, key, facts)
+        assert not ok and why in message, message
+    forged = {"name": "m", "graph": {"nodes": [{"id": 1}, {"id": "c", "op": "concat", "inputs": "abc"}]}}
+    assert not _judge(tmp_path, key, forged)[0]
+
+
+def test_saved_curves_must_plot_both_accuracies_of_the_history(tmp_path):
+    from PIL import Image
+    key = "cnn_architectures.q9.curves"
+    Image.new("RGB", (40, 30), "white").save(tmp_path / "acc.png")
+    (tmp_path / "fake.png").write_bytes(b"not an image")
+    history = {"name": "history", "metrics": {"accuracy": [0.4, 0.6, 0.7], "val_accuracy": [0.5, 0.62, 0.66],
+                                              "loss": [1.5, 1.0, 0.8]}}
+    line = lambda y: {"label": "", "y": y}
+
+    def verdict(figures, hist=history):
+        return _judge(tmp_path, key, {"figures": figures, "history": hist}, work=tmp_path)
+
+    both = [{"file": "acc.png", "axes": [{"lines": [line([0.4, 0.6, 0.7]), line([0.5, 0.62, 0.66])], "images": 0}]}]
+    ok, message, _ = verdict(both)
+    assert ok and "3 points each" in message
+    percent = [{"file": "acc.png", "axes": [{"lines": [line([40, 60, 70])]}, {"lines": [line([50, 62, 66])]}]}]
+    assert verdict(percent)[0]                                          # two panels, in percent
+    ok, message, _ = verdict([{"file": "acc.png", "axes": [{"lines": [line([0.4, 0.6, 0.7])]}]}])
+    assert not ok and "1 curve(s)" in message                           # the training curve only
+    loss = [{"file": "acc.png", "axes": [{"lines": [line([1.5, 1.0, 0.8]), line([0.5, 0.62, 0.66])]}]}]
+    assert not verdict(loss)[0]                                         # loss is not accuracy
+    ok, message, _ = verdict([dict(both[0], file="gone.png")])
+    assert not ok and "not found next to the notebook" in message       # the judge opens the file itself
+    ok, message, _ = verdict([dict(both[0], file="fake.png")])
+    assert not ok and "not a readable image" in message
+    assert not verdict([])[0] and not verdict(both, hist=None)[0]
+
+
+def test_alexnet_first_layer_tensors_and_figures_right_and_wrong(tmp_path):
+    from PIL import Image
+    key_t, key_f = "cnn_architectures.q8.tensors", "cnn_architectures.q8.figures"
+    base = {"model": "model", "framework": "torch", "model_filters": [64, 3, 11, 11],
+            "filters": {"name": "filters", "shape": [64, 3, 11, 11], "from_model": True},
+            "maps": {"name": "feature_maps", "shape": [1, 64, 55, 55], "finite": True, "std": 0.3}}
+    ok, message, _ = _judge(tmp_path, key_t, base)
+    assert ok and "(1, 64, 55, 55)" in message
+    assert _judge(tmp_path, key_t, dict(base, maps=dict(base["maps"], shape=[64, 56, 56])))[0]        # 227 input
+    for change, why in (({"filters": dict(base["filters"], from_model=False)}, "not the first conv layer's weights"),
+                        ({"filters": dict(base["filters"], shape=[64, 3, 3, 3])}, "11x11"),
+                        ({"maps": dict(base["maps"], shape=[1, 64, 27, 27])}, "55x55"),
+                        ({"maps": dict(base["maps"], std=0.0)}, "constant"),
+                        ({"maps": None}, "no feature-map tensor")):
+        ok, message, _ = _judge(tmp_path, key_t, dict(base, **change))
+        assert not ok and why in message, (change, message)
+    for name in ("f.png", "m.png"):
+        Image.new("RGB", (20, 20)).save(tmp_path / name)
+    panels = lambda name, n: {"file": name, "axes": [{"lines": [], "images": 1}] * n}
+    ok, message, _ = _judge(tmp_path, key_f, dict(base, figures=[panels("f.png", 64), panels("m.png", 64)]), work=tmp_path)
+    assert ok and "64 panels each" in message
+    ok, message, _ = _judge(tmp_path, key_f, dict(base, figures=[panels("f.png", 64), panels("m.png", 16)]), work=tmp_path)
+    assert not ok and "m.png: 16 image panel(s)" in message
+    ok, message, _ = _judge(tmp_path, key_f, dict(base, figures=[panels("f.png", 64), panels("gone.png", 64)]), work=tmp_path)
+    assert not ok and "not found next to the notebook" in message
+    assert not _judge(tmp_path, key_f, dict(base, figures=[]), work=tmp_path)[0]

@@ -154,3 +154,16 @@ def test_saved_figures_are_recorded_with_their_curves_and_panels():
     assert [f["file"] for f in saved] == ["curves.png", "panels.png"], out.stderr[-2000:]
     assert [line["y"] for line in saved[0]["axes"][0]["lines"]] == [[0.5, 0.7, 0.8], [0.4, 0.6, 0.65]]
     assert sum(ax["images"] for ax in saved[1]["axes"]) == 8
+
+
+def test_smoke_serves_pretrained_torchvision_weights_as_a_named_random_initialisation(tmp_path):
+    code = """
+    import torchvision
+    model = torchvision.models.alexnet(weights="IMAGENET1K_V1")
+    print("SHAPE", tuple(model.features[0].weight.shape))
+    """
+    log = tmp_path / "served.jsonl"
+    out = _run(code, AUTOGRADER_PROFILE="smoke", AUTOGRADER_DATA=str(tmp_path), AUTOGRADER_SERVED_LOG=str(log))
+    assert "SHAPE (64, 3, 11, 11)" in out.stdout, out.stderr[-2000:]
+    assert "alexnet weights: a random initialisation (stand-in" in log.read_text()
+    assert "torchvision.models._api" not in hook.callbacks("full", "/data")      # full: the real cached weights

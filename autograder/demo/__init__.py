@@ -34,6 +34,10 @@ def expectation_errors(results: list[dict[str, Any]], roster: dict[str, dict[str
             want = 0.0 if lost == "all" or grade_id in lost else top
             if score != want:
                 errors.append(f"{student}: {grade_id} scored {score:g}/{top:g}, expected {want:g}")
+    for student, spec in sorted(roster.items()):     # a notebook that must be stopped (e.g. by the memory cap)
+        statuses = {r["status"] for r in results if r["student"] == student}
+        if spec.get("status") and spec["status"] not in statuses:
+            errors.append(f"{student}: expected a notebook stopped with status {spec['status']!r}, got {sorted(statuses)}")
     return errors
 
 

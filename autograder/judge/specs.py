@@ -50,6 +50,8 @@ LENET5 = {"name": "LeNet-5", "widths": (6, 16, 120, 84, 10), "kernels": ((5, 5),
 # LeNet-5 answers take 32x32 (classic) or 28x28 digits, in the student's framework of choice
 LENET_INPUT = {"image": {"sizes": [32, 28], "channels": 1}, "classes": 10}
 
+CIFAR_INPUT = {"image": {"sizes": [32], "channels": 3}, "classes": 10}
+
 # Training curves with a known diagnosis (far from the borders of formulas.fit_diagnosis)
 def _curves(train: list[float], val: list[float]) -> dict[str, list[float]]:
     return {"accuracy": train, "val_accuracy": val}
@@ -135,6 +137,17 @@ SPECS.update({
     f"{A}.q6.accuracy": Spec("model", f"{A}.q6", LENET_INPUT, {}),
     f"{A}.q6.accuracy#hidden": Spec("predictions", f"{A}.q6", {"dataset": "mnist", **LENET_INPUT}, {"dataset": "mnist"}),
     f"{A}.q6.time": Spec("training_time", f"{A}.q6", LENET_INPUT, {"factor": 2.0, "floor_s": 0.5}),
+    # Q8: AlexNet's first layer on a photo: its filters, its feature maps and the figures of both
+    f"{A}.q8.tensors": Spec("first_layer", f"{A}.q8", {"filters": "filters", "maps": "feature_maps"},
+                            {"filter_shapes": [(64, 3, 11, 11), (96, 3, 11, 11), (11, 11, 3, 96), (11, 11, 3, 64)],
+                             "map_sizes": (55, 56)}),
+    f"{A}.q8.figures": Spec("panels", f"{A}.q8", {"filters": "filters", "maps": "feature_maps"}, {}),
+    # Q9: Inception on CIFAR-10: a module read from the layer graph, held-out accuracy, the saved curves
+    f"{A}.q9.inception": Spec("graph", f"{A}.q9", CIFAR_INPUT, {"min_modules": 1}),
+    f"{A}.q9.accuracy": Spec("model", f"{A}.q9", CIFAR_INPUT, {"outputs": (10,)}),
+    f"{A}.q9.accuracy#hidden": Spec("predictions", f"{A}.q9", {"dataset": "cifar10", **CIFAR_INPUT},
+                                    {"dataset": "cifar10"}),
+    f"{A}.q9.curves": Spec("curves", f"{A}.q9", {}, {}),
     # Q9: a diagnosis of training curves, judged on histories with known answers
     f"{A}.q9.diagnosis": Spec("function", f"{A}.q9", {"function": "diagnose_fit", "cases": [list(c) for c in FIT_VISIBLE]},
                               {"reference": "fit_diagnosis", "labels": True}),

@@ -510,9 +510,67 @@ def curves(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context,
                  f"{', '.join(map(str, lengths)) or 'no'} points")
 
 
+def _channels(shape: list[int], framework: str) -> int:
+    """Filters of a conv weight: (out, in, kh, kw) in PyTorch, (kh, kw, in, out) in Keras."""
+    return int(shape[0] if framework == "torch" else shape[-1])
+
+
+def first_layer(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """The first conv layer's filters (AlexNet's 11x11x3 kernels, from the model itself) and its feature
+    maps for the photo (one per filter, about 55x55)."""
+    _found(evidence)
+    framework = str(evidence.get("framework"))
+    filters, maps = evidence.get("filters"), evidence.get("maps")
+    if not isinstance(filters, dict):
+        raise Failed(f"no filter tensor found: store the first conv layer's weights as `{request['filters']}`")
+    shape = [int(d) for d in filters.get("shape") or [] if isinstance(d, int)]
+    accepted = {tuple(s) for s in expect["filter_shapes"]}
+    if tuple(shape) not in accepted:
+        raise Failed(f"`{filters.get('name')}` has shape {tuple(shape)}; AlexNet's first layer holds "
+                     + " or ".join(str(s) for s in expect["filter_shapes"]) + " filters of 11x11 on 3 colour channels")
+    if filters.get("from_model") is not True:
+        raise Failed(f"`{filters.get('name')}` is not the first conv layer's weights of your model "
+                     f"`{evidence.get('model')}` (e.g. model.features[0].weight)")
+    count = _channels(shape, framework)
+    if not isinstance(maps, dict):
+        raise Failed(f"no feature-map tensor found: store the first conv layer's output for the image as `{request['maps']}`")
+    mshape = [int(d) for d in maps.get("shape") or [] if isinstance(d, int)]
+    spatial = [d for d in mshape[-3:] if d != count]
+    sizes = set(expect["map_sizes"])
+    if count not in mshape[-3:] or len(spatial) != 2 or not set(spatial) <= sizes:
+        raise Failed(f"`{maps.get('name')}` has shape {tuple(mshape)}: expected {count} feature maps of "
+                     f"{' or '.join(f'{n}x{n}' for n in sorted(sizes))} (one per filter, for a 224x224 or 227x227 image)")
+    if maps.get("finite") is not True or not (_number(maps.get("std")) or 0) > 0:
+        raise Failed(f"`{maps.get('name')}` is constant or not finite: run the image through the first layer")
+    return (f"filters `{filters.get('name')}` {tuple(shape)} from your model `{evidence.get('model')}`; "
+            f"feature maps `{maps.get('name')}` {tuple(mshape)}")
+
+
+def panels(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """Saved figures: one with a panel per filter, one with a panel per feature map (files opened here)."""
+    _found(evidence)
+    framework = str(evidence.get("framework"))
+    model_filters = evidence.get("model_filters")
+    count = _channels(model_filters, framework) if isinstance(model_filters, list) and len(model_filters) == 4 else 64
+    figures = [f for f in evidence.get("figures") or [] if isinstance(f, dict) and isinstance(f.get("file"), str)]
+    if not figures:
+        raise Failed("no figure was saved: show the filters and the feature maps with imshow and save each figure "
+                     "with plt.savefig(...)")
+    counts = {f["file"]: sum(int(ax.get("images") or 0) for ax in f.get("axes") or [] if isinstance(ax, dict))
+              for f in figures}
+    full = [name for name, n in counts.items() if n == count]
+    if len(full) < 2:
+        shown = ", ".join(f"{name}: {n} image panel(s)" for name, n in counts.items())
+        raise Failed(f"expected two saved figures with one image panel per filter ({count}) — the filters and the "
+                     f"feature maps — found {shown}")
+    for name in full[-2:]:
+        _image_file(ctx, name)
+    return f"{full[-2]} and {full[-1]} show {count} panels each"
+
+
 VERDICTS: dict[str, Callable[..., str]] = {
     "function": function, "model": model, "predictions": predictions, "loaders": loaders,
     "preprocessed": preprocessed, "iterator": iterator, "history": history, "ran": ran, "app": app,
     "values": values, "residual": residual, "training_time": training_time,
-    "graph": inception, "curves": curves,
+    "graph": inception, "curves": curves, "first_layer": first_layer, "panels": panels,
 }

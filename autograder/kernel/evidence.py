@@ -609,17 +609,72 @@ def curves_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) 
     return out
 
 
-def figure_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
-    """The figures saved so far, and the shapes of the named tensors they should show."""
-    shapes = {}
-    for name in request.get("names", []):
-        value = ns.get(name)
-        shape = getattr(value, "shape", None)
-        shapes[name] = [int(d) for d in shape] if shape is not None else None
-    names = [f["file"] for f in figures.saved() if f.get("file")]
-    return {"figures": figures.saved(), "shapes": shapes,
-            "shown": [f"saved figures: {', '.join(names)}" if names else "no figure was saved (plt.savefig(...))"]
-            + [f"`{n}`: shape {tuple(s)}" if s else f"no array `{n}` found" for n, s in shapes.items()]}
+def _array(value: Any) -> Any:
+    """A NumPy copy of an array or tensor (None for anything else)."""
+    import numpy as np
+    if hasattr(value, "detach"):
+        value = value.detach().float().cpu().numpy()
+    elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        try:
+            value = value.numpy()
+        except Exception:
+            return None
+    return value if isinstance(value, np.ndarray) else None
+
+
+def _first_conv_weight(model: Any, kind: str) -> Any:
+    if kind == "torch":
+        torch = sys.modules["torch"]
+        conv = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d)), None)
+        return _array(conv.weight) if conv is not None else None
+    for w in model.weights:
+        if len(w.shape) == 4:
+            return _array(w)
+    return None
+
+
+def _tensor(ns: Mapping[str, Any], name: str, fits: Callable[[tuple[int, ...]], bool]) -> tuple[str, Any] | None:
+    """``name`` if it holds an array, else the only public array whose shape ``fits``."""
+    if name in ns and (a := _array(ns[name])) is not None:
+        return name, a
+    found = [(n, a) for n, v in discover._public(ns) if (a := _array(v)) is not None and a.ndim in (3, 4)
+             and fits(tuple(a.shape))]
+    return found[0] if len(found) == 1 else None
+
+
+def first_layer_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The first conv layer's filters and feature maps the answer holds, checked against its model, and
+    the figures saved so far (their image panels)."""
+    import numpy as np
+    found = discover.model(ns)
+    kind = discover.framework(found.obj)
+    weight = _first_conv_weight(found.obj, kind)
+    shown = [f"graded {discover.describe_model(found)}"]
+    out: dict[str, Any] = {"model": found.name, "framework": kind,
+                           "model_filters": list(weight.shape) if weight is not None else None,
+                           "figures": figures.saved()}
+    filt = _tensor(ns, request["filters"], lambda s: len(s) == 4 and 11 in s and 3 in s)
+    if filt is None:
+        shown.append(f"no filter tensor found (e.g. `{request['filters']}` = the first conv layer's weights)")
+    else:
+        name, a = filt
+        same = weight is not None and a.shape == weight.shape and bool(np.allclose(a, weight, atol=1e-6))
+        out["filters"] = {"name": name, "shape": list(a.shape), "from_model": same}
+        shown.append(f"filters: `{name}` {tuple(a.shape)}")
+    count = int(weight.shape[0] if kind == "torch" else weight.shape[-1]) if weight is not None else 64
+    maps = _tensor(ns, request["maps"], lambda s: count in s[-3:] and any(40 <= d <= 60 for d in s[-3:]))
+    if maps is None:
+        shown.append(f"no feature-map tensor found (e.g. `{request['maps']}` = the first layer's output for the image)")
+    else:
+        name, a = maps
+        finite = bool(np.isfinite(a).all())
+        out["maps"] = {"name": name, "shape": list(a.shape), "finite": finite,
+                       "std": float(a.std()) if finite and a.size else 0.0}
+        shown.append(f"feature maps: `{name}` {tuple(a.shape)}")
+    names = [f["file"] for f in out["figures"] if f.get("file")]
+    shown.append(f"saved figures: {', '.join(names)}" if names else "no figure was saved (plt.savefig(...))")
+    out["shown"] = shown
+    return out
 
 
 COLLECTORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Path], dict[str, Any]]] = {
@@ -627,5 +682,5 @@ COLLECTORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Path], dic
     "loaders": loader_facts, "preprocessed": array_facts, "iterator": iterator_facts,
     "history": history_facts, "app": app_facts, "ran": lambda request, ns, stem: {},
     "values": named_values, "residual": residual_facts, "training_time": training_time,
-    "graph": graph_facts, "curves": curves_facts, "figures": figure_facts,
+    "graph": graph_facts, "curves": curves_facts, "first_layer": first_layer_facts, "panels": first_layer_facts,
 }

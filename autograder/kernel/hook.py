@@ -135,6 +135,24 @@ def _route_torchvision_mnist(module) -> None:
     module.MNIST.__init__ = __init__
 
 
+STANDIN_WEIGHTS = ("{name} weights: a random initialisation (stand-in for the pretrained ImageNet weights, "
+                   "which do not install offline)")
+
+
+def _route_torchvision_weights(module) -> None:
+    """Pretrained torchvision weights (``alexnet(weights="IMAGENET1K_V1")``) served as the architecture's
+    own seeded random initialisation, said so in the served log: the smoke profile checks shapes."""
+    def get_state_dict(self, *args, **kwargs):
+        import torchvision
+        for name in torchvision.models.list_models():
+            if torchvision.models.get_model_weights(name) is type(self):
+                env.log_served(f"{name} weights", STANDIN_WEIGHTS.format(name=name))
+                return torchvision.models.get_model(name, weights=None).state_dict()
+        raise RuntimeError(f"no torchvision model uses {self!r}")
+
+    module.WeightsEnum.get_state_dict = get_state_dict
+
+
 def callbacks(profile: str, data: str | None = None) -> dict[str, Callable]:
     found: dict[str, Callable] = {"torch": _seed_torch, "torch.optim": _after_torch_optim, "keras": _after_keras,
                                   "matplotlib.figure": figures.track}
@@ -143,6 +161,7 @@ def callbacks(profile: str, data: str | None = None) -> dict[str, Callable]:
             "keras.src.datasets.mnist": _route_keras("mnist"),
             "keras.src.datasets.cifar10": _route_keras("cifar10"),
             "torchvision.datasets.mnist": _route_torchvision_mnist,
+            "torchvision.models._api": _route_torchvision_weights,
         })
     return found
 
