@@ -25,7 +25,7 @@ from .grading import runner
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "cnn_foundations"
-BUDGET_S, BUDGET_MB = 180, 4096
+BUDGETS = {"cnn_foundations": (180, 4096), "cnn_architectures": (300, 6144)}   # smoke, one worker: s, MB
 
 TIME_TO_ACCURACY = r'''
 import json, sys, time
@@ -60,16 +60,16 @@ print(json.dumps(out))
 '''
 
 
-def grade_once(out: Path, *, unconfined: bool = False) -> list[dict]:
+def grade_once(out: Path, *, unconfined: bool = False, assignment: str = ASSIGNMENT) -> list[dict]:
     subs = out / "submissions"
-    submissions.write_all(REPO / "source" / ASSIGNMENT, REPO / "release" / ASSIGNMENT, subs, only=["reference"])
-    opts = runner.Options(submissions=subs, assignment=ASSIGNMENT, out=out / ("unconfined" if unconfined else "graded"),
+    submissions.write_all(REPO / "source" / assignment, REPO / "release" / assignment, subs, only=["reference"])
+    opts = runner.Options(submissions=subs, assignment=assignment, out=out / ("unconfined" if unconfined else "graded"),
                           profile="smoke", workers=1, resume=False, reuse_identical=False, unconfined=unconfined,
                           log=lambda line: None if unconfined else print(line, flush=True))
     return runner.grade(opts)
 
 
-def bare_nbclient(out: Path) -> dict[str, float]:
+def bare_nbclient(out: Path, assignment: str = ASSIGNMENT) -> dict[str, float]:
     """Seconds to execute each reference notebook with nbclient alone (after ``grade_once``: its staged
     data, kernel package and per-notebook requests are reused)."""
     import shutil
@@ -81,7 +81,7 @@ def bare_nbclient(out: Path) -> dict[str, float]:
     from .kernel import STARTUP
 
     work = out / "graded" / "work"
-    opts = runner.Options(submissions=out, assignment=ASSIGNMENT, out=out, workers=1)
+    opts = runner.Options(submissions=out, assignment=assignment, out=out, workers=1)
     times = {}
     for path in sorted((out / "submissions" / "reference").glob("*.ipynb")):
         with tempfile.TemporaryDirectory() as tmp:
@@ -102,10 +102,10 @@ def bare_nbclient(out: Path) -> dict[str, float]:
     return times
 
 
-def overhead(out: Path, sandboxed: list[dict]) -> list[dict]:
+def overhead(out: Path, sandboxed: list[dict], assignment: str = ASSIGNMENT) -> list[dict]:
     """Per notebook: bare nbclient, graded unconfined, graded in the sandbox, the judge's time."""
-    bare = bare_nbclient(out)
-    unconfined = {r["notebook"]: r for r in grade_once(out, unconfined=True)}
+    bare = bare_nbclient(out, assignment)
+    unconfined = {r["notebook"]: r for r in grade_once(out, unconfined=True, assignment=assignment)}
     rows = []
     for r in sandboxed:
         name = r["notebook"]
@@ -117,16 +117,18 @@ def overhead(out: Path, sandboxed: list[dict]) -> list[dict]:
 
 
 def main(out: Path = REPO / "build" / "benchmark", target: float = 0.95, max_epochs: int = 10,
-         with_overhead: bool = False) -> int:
+         with_overhead: bool = False, assignment: str = ASSIGNMENT) -> int:
+    budget_s, budget_mb = BUDGETS[assignment]
+    out = out / assignment
     started = time.perf_counter()
-    results = grade_once(out)
+    results = grade_once(out, assignment=assignment)
     wall = time.perf_counter() - started
     peak = max(r.get("peak_rss_mb", 0) for r in results)
-    print(f"\nsmoke grading of one complete {ASSIGNMENT} submission: {wall:.0f} s wall "
-          f"(budget {BUDGET_S} s), peak {peak:.0f} MB (budget {BUDGET_MB} MB), 1 worker")
+    print(f"\nsmoke grading of one complete {assignment} submission: {wall:.0f} s wall "
+          f"(budget {budget_s} s), peak {peak:.0f} MB (budget {budget_mb} MB), 1 worker")
     for r in results:
         print(f"  {r['notebook']:<22} {r['elapsed_s']:>6.1f} s  {r.get('peak_rss_mb', 0):>6.0f} MB")
-    costs = overhead(out, results) if with_overhead else []
+    costs = overhead(out, results, assignment) if with_overhead else []
     if costs:
         print("\nwhat the sandbox and the judge cost, per notebook (seconds, 1 worker):")
         print(f"  {'notebook':<22} {'nbclient':>8} {'unconfined':>10} {'sandboxed':>9} {'judge':>6} {'sandbox':>7}")
@@ -148,4 +150,4 @@ def main(out: Path = REPO / "build" / "benchmark", target: float = 0.95, max_epo
     (out / "benchmark.json").write_text(json.dumps({"grading_wall_s": wall, "peak_rss_mb": peak,
                                                     "notebooks": results, "time_to_accuracy": tta,
                                                     "overhead": costs}, indent=1))
-    return 0 if wall <= BUDGET_S and peak <= BUDGET_MB else 1
+    return 0 if wall <= budget_s and peak <= budget_mb else 1

@@ -107,7 +107,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def _benchmark(args: argparse.Namespace) -> int:
     from . import benchmark
-    return benchmark.main(out=Path(args.out), with_overhead=args.overhead)
+    return benchmark.main(out=Path(args.out), with_overhead=args.overhead, assignment=args.assignment)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -167,6 +167,7 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("benchmark", help="time and memory of grading one submission")
     b.add_argument("--out", default="build/benchmark")
+    b.add_argument("--assignment", default="cnn_foundations", help="whose reference submission to grade")
     b.add_argument("--overhead", action="store_true",
                    help="also time bare nbclient and unconfined grading of the same notebooks "
                         "(what the sandbox and the judge cost)")

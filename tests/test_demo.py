@@ -21,11 +21,12 @@ EXPECTED_AUTO = {"reference": 28, "blank": 0, "wrong_output_layer": 25, "chance_
                  "untrained_twins": 25, "cifar_untrained": 26, "lookup_cheat": 26,
                  # attacks on the grader, on a blank answer: what the blank answer scores
                  "attack_gut_checks": 0, "attack_forged_evidence": 0}
-EXPECTED_ARCHITECTURES = {"reference": 21, "blank": 0, "dense_no_bias": 20, "paper_alexnet": 20, "no_shortcut": 19,
-                          "lenet_wrong_filters": 19, "lenet_stuck_at_chance": 19, "lenet_timed_compile": 20,
-                          "lenet_pytorch_padded": 21, "alexnet_random_filters": 19, "alexnet_after_pooling": 19,
-                          "alexnet_one_figure": 19, "inception_plain_cnn": 19, "inception_one_curve": 19,
-                          "inception_resized_299": 14}
+EXPECTED_ARCHITECTURES = {"reference": 29, "blank": 0, "dense_no_bias": 28, "paper_alexnet": 28, "no_shortcut": 27,
+                          "lenet_wrong_filters": 27, "lenet_stuck_at_chance": 27, "lenet_timed_compile": 28,
+                          "lenet_pytorch_padded": 29, "vgg_base_not_frozen": 25, "vgg_wrong_head": 26,
+                          "vgg_raw_pixels": 28, "vgg_unfreeze_all": 25, "alexnet_random_filters": 27,
+                          "alexnet_after_pooling": 27, "alexnet_one_figure": 27, "inception_plain_cnn": 27,
+                          "inception_one_curve": 27, "inception_resized_299": 22}
 EXPECTED = {"cnn_foundations": EXPECTED_AUTO, "cnn_architectures": EXPECTED_ARCHITECTURES}
 
 
@@ -83,6 +84,11 @@ def test_cnn_architectures_table(demo):
     assert all("of memory" in m for m in messages.values())
     feedback = (out.parent / "cnn_architectures" / "feedback" / "reference" / "05-inception-cifar10.html").read_text()
     assert "Inception module(s)" in feedback and "one per epoch" in feedback
+    messages = {c["grade_id"]: c["message"] for c in json.loads(
+        (out.parent / "cnn_architectures" / "results" / "vgg_raw_pixels" / "03-vgg16-transfer.json").read_text())["cells"]}
+    assert "raw pixels" in messages["q7_preprocess_tests"] and "preprocess_input" in messages["q7_preprocess_tests"]
+    summary = (out.parent / "cnn_architectures" / "summary.md").read_text()
+    assert "VGG16 weights: a random initialisation (stand-in" in summary and "alexnet weights" in summary
 
 
 def test_each_wrong_answer_loses_exactly_its_tests(demo):

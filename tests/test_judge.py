@@ -529,3 +529,29 @@ def test_alexnet_first_layer_tensors_and_figures_right_and_wrong(tmp_path):
     ok, message, _ = _judge(tmp_path, key_f, dict(base, figures=[panels("f.png", 64), panels("gone.png", 64)]), work=tmp_path)
     assert not ok and "not found next to the notebook" in message
     assert not _judge(tmp_path, key_f, dict(base, figures=[]), work=tmp_path)[0]
+
+
+def test_transfer_learning_stages_frozen_then_last_block_at_a_lower_rate(tmp_path):
+    head = ["dense"]
+    block5 = ["block5_conv1", "block5_conv2", "block5_conv3"]
+    stage = lambda layers, lr, frozen=14_714_688, lo=-123.7, hi=151.1: {
+        "trainable": 2052, "frozen": frozen, "trainable_layers": layers, "lr": lr,
+        "inputs": {"min": lo, "max": hi, "mean": -10.0}, "completed": True}
+    right = {"name": "model", "stages": [stage(head, 1e-3), stage(block5 + head, 1e-4, frozen=7_635_264)]}
+    for part in ("frozen", "finetune", "preprocess"):
+        ok, message, _ = _judge(tmp_path, f"cnn_architectures.q7.{part}", right)
+        assert ok, (part, message)
+    everything = ["block1_conv1", "block2_conv1"] + block5 + head
+    cases = [("frozen", {"stages": [stage(everything, 1e-3, frozen=0)] + right["stages"][1:]}, "base is not frozen"),
+             ("finetune", {"stages": right["stages"][:1]}, "only one training stage"),
+             ("finetune", {"stages": [right["stages"][0], stage(everything, 1e-5)]}, "more than the last block"),
+             ("finetune", {"stages": [right["stages"][0], stage(block5 + head, 1e-3)]}, "lower learning rate"),
+             ("finetune", {"stages": [right["stages"][0], stage(head, 1e-5)]}, "no layer of the base is trainable"),
+             ("preprocess", {"stages": [stage(head, 1e-3, lo=0.0, hi=255.0)]}, "raw pixels"),
+             ("frozen", {"stages": []}, "never trained")]
+    for part, change, why in cases:
+        ok, message, _ = _judge(tmp_path, f"cnn_architectures.q7.{part}", dict(right, **change))
+        assert not ok and why in message, (part, message)
+    assert _judge(tmp_path, "cnn_architectures.q7.preprocess", {"stages": [stage(head, 1e-3, lo=0.0, hi=1.0)]})[0]
+    assert _judge(tmp_path, "cnn_architectures.q7.finetune",           # block 4 too is still "the last blocks"
+                  {"stages": [right["stages"][0], stage(["block4_conv3"] + block5 + head, 1e-5)]})[0]

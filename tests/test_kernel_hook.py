@@ -167,3 +167,37 @@ def test_smoke_serves_pretrained_torchvision_weights_as_a_named_random_initialis
     assert "SHAPE (64, 3, 11, 11)" in out.stdout, out.stderr[-2000:]
     assert "alexnet weights: a random initialisation (stand-in" in log.read_text()
     assert "torchvision.models._api" not in hook.callbacks("full", "/data")      # full: the real cached weights
+
+
+def test_keras_fit_stages_and_smoke_vgg16_weights(tmp_path):
+    code = """
+    import json
+    import numpy as np
+    import keras
+    from autograder.kernel import training
+    base = keras.applications.VGG16(weights="imagenet", include_top=False, input_shape=(32, 32, 3))
+    base.trainable = False
+    model = keras.Sequential([keras.Input((32, 32, 3)), base, keras.layers.Flatten(), keras.layers.Dense(2)])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    x = np.full((4, 32, 32, 3), 200.0, "float32")
+    model.fit(x, np.zeros((4, 2)), verbose=0)
+    try:
+        model.fit(x, np.zeros((4, 3)), verbose=0)       # a fit that raises trains nothing
+    except Exception:
+        pass
+    base.trainable = True
+    for layer in base.layers:
+        layer.trainable = layer.name.startswith("block5")
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+    model.fit(x, np.zeros((4, 2)), verbose=0)
+    print("STAGES", json.dumps(training.keras_stages(model)))
+    """
+    log = tmp_path / "served.jsonl"
+    out = _run(code, AUTOGRADER_PROFILE="smoke", AUTOGRADER_DATA=str(tmp_path), AUTOGRADER_SERVED_LOG=str(log))
+    import json
+    stages = json.loads(out.stdout.split("STAGES ", 1)[1])
+    assert len(stages) == 2, out.stderr[-2000:]
+    assert stages[0]["trainable_layers"] == ["dense"] and stages[0]["frozen"] == 14_714_688
+    assert stages[0]["inputs"]["max"] == 200.0 and abs(stages[0]["lr"] - 0.1) < 1e-6
+    assert set(stages[1]["trainable_layers"]) == {"block5_conv1", "block5_conv2", "block5_conv3", "dense"}
+    assert "VGG16 weights: a random initialisation" in log.read_text()

@@ -6,7 +6,7 @@ from autograder import calibrate, profiles
 
 QUESTIONS = ["cnn_foundations.q6", "cnn_foundations.q7", "cnn_foundations.q8",
              "cnn_foundations.q9", "cnn_foundations.q10", "cnn_architectures.q6",
-             "cnn_architectures.q9"]
+             "cnn_architectures.q7", "cnn_architectures.q9"]
 
 
 @pytest.mark.parametrize("profile", ["smoke", "full"])
@@ -55,4 +55,4 @@ def test_calibration_grades_exactly_the_notebooks_with_a_threshold(repo):
     assert picked == ["03-keras-mnist", "04-keras-cifar10", "05-pytorch-mnist", "06-image-folder", "07-chest-xray"]
     picked = sorted(nb.stem for nb in (repo / "release" / "cnn_architectures").glob("*.ipynb")
                     if calibrate.measures_heldout(nb))
-    assert picked == ["02-lenet5", "05-inception-cifar10"]
+    assert picked == ["02-lenet5", "03-vgg16-transfer", "05-inception-cifar10"]

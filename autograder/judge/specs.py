@@ -50,6 +50,8 @@ LENET5 = {"name": "LeNet-5", "widths": (6, 16, 120, 84, 10), "kernels": ((5, 5),
 # LeNet-5 answers take 32x32 (classic) or 28x28 digits, in the student's framework of choice
 LENET_INPUT = {"image": {"sizes": [32, 28], "channels": 1}, "classes": 10}
 
+# VGG16's layers by name (Keras): the base's conv and pool layers, and its last block
+VGG_LAYERS = {"base_layers": r"block\d+_", "last_blocks": r"block[45]_", "min_frozen": 14_714_688}
 CIFAR_INPUT = {"image": {"sizes": [32], "channels": 3}, "classes": 10}
 
 # Training curves with a known diagnosis (far from the borders of formulas.fit_diagnosis)
@@ -137,6 +139,14 @@ SPECS.update({
     f"{A}.q6.accuracy": Spec("model", f"{A}.q6", LENET_INPUT, {}),
     f"{A}.q6.accuracy#hidden": Spec("predictions", f"{A}.q6", {"dataset": "mnist", **LENET_INPUT}, {"dataset": "mnist"}),
     f"{A}.q6.time": Spec("training_time", f"{A}.q6", LENET_INPUT, {"factor": 2.0, "floor_s": 0.5}),
+    # Q7: VGG16 transfer learning on a small image folder: a frozen base, then its last block fine-tuned
+    f"{A}.q7.model": _image_model(f"{A}.q7", 3, (), folder="custom_images"),
+    f"{A}.q7.frozen": Spec("transfer", f"{A}.q7", {}, {"part": "frozen", **VGG_LAYERS}),
+    f"{A}.q7.finetune": Spec("transfer", f"{A}.q7", {}, {"part": "finetune", **VGG_LAYERS}),
+    f"{A}.q7.preprocess": Spec("transfer", f"{A}.q7", {}, {"part": "preprocess", **VGG_LAYERS}),
+    f"{A}.q7.accuracy": _image_model(f"{A}.q7", 3, (), folder="custom_images"),
+    f"{A}.q7.accuracy#hidden": Spec("predictions", f"{A}.q7", {"folder": "custom_images"},
+                                    {"dataset": "custom_images"}),
     # Q8: AlexNet's first layer on a photo: its filters, its feature maps and the figures of both
     f"{A}.q8.tensors": Spec("first_layer", f"{A}.q8", {"filters": "filters", "maps": "feature_maps"},
                             {"filter_shapes": [(64, 3, 11, 11), (96, 3, 11, 11), (11, 11, 3, 96), (11, 11, 3, 64)],

@@ -568,9 +568,67 @@ def panels(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context,
     return f"{full[-2]} and {full[-1]} show {count} panels each"
 
 
+# ----------------------------------------------------------------------------- transfer learning
+def _stages(evidence: Mapping[str, Any]) -> list[dict[str, Any]]:
+    stages = [s for s in evidence.get("stages") or [] if isinstance(s, dict)]
+    if not stages:
+        raise Failed(f"your model `{evidence.get('name')}` was never trained with fit (Keras): the stages of "
+                     "transfer learning are read from its fit calls")
+    return stages
+
+
+def _base_layers(stage: Mapping[str, Any], pattern: str) -> list[str]:
+    import re
+    names = [n for n in stage.get("trainable_layers") or [] if isinstance(n, str)]
+    return [n for n in names if re.match(pattern, n)]
+
+
+def transfer(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """Transfer learning read from the fit calls: a frozen base first, then only the last block(s) at a
+    lower learning rate; inputs prepared for the base (not raw 0-255 pixels)."""
+    _found(evidence)
+    stages = _stages(evidence)
+    first, part, base = stages[0], expect["part"], expect["base_layers"]
+    if part == "frozen":
+        trainable = _base_layers(first, base)
+        frozen = _number(first.get("frozen")) or 0
+        if trainable or frozen < float(expect["min_frozen"]):
+            raise Failed(f"in your first training stage the base is not frozen: {len(trainable)} of its layers are "
+                         f"trainable ({', '.join(trainable[:4])}{', ...' if len(trainable) > 4 else ''}); set "
+                         "`base.trainable = False` before the first fit so only the new head trains")
+        return (f"stage 1: the base is frozen ({int(frozen):,} non-trainable parameters), "
+                f"{int(_number(first.get('trainable')) or 0):,} trainable in the new head")
+    if part == "finetune":
+        if len(stages) < 2:
+            raise Failed("only one training stage found: after training the head, unfreeze the last block of the "
+                         "base, compile again with a lower learning rate and fit again")
+        last = stages[-1]
+        unfrozen = _base_layers(last, base)
+        allowed = _base_layers({"trainable_layers": unfrozen}, expect["last_blocks"])
+        if not unfrozen:
+            raise Failed("in your fine-tuning stage no layer of the base is trainable: unfreeze its last block")
+        if len(allowed) != len(unfrozen):
+            early = sorted(set(unfrozen) - set(allowed))
+            raise Failed(f"fine-tuning unfreezes more than the last block(s): {', '.join(early[:4])}"
+                         f"{', ...' if len(early) > 4 else ''} are trainable too; keep the earlier blocks frozen")
+        lr0, lr1 = _number(first.get("lr")), _number(last.get("lr"))
+        if lr0 is None or lr1 is None or not lr1 < lr0:
+            raise Failed(f"fine-tuning should use a lower learning rate than the first stage (got {lr1} after {lr0}): "
+                         "compile again with e.g. a 10-100 times smaller learning rate")
+        return f"fine-tuning trains {', '.join(unfrozen)} at learning rate {lr1:g} (first stage {lr0:g})"
+    stats = first.get("inputs") if isinstance(first.get("inputs"), dict) else {}
+    lo, hi = _number(stats.get("min")), _number(stats.get("max"))
+    if lo is None or hi is None:
+        raise Failed("the inputs of your first fit could not be read (pass arrays or a flow_from_directory iterator)")
+    if lo >= 0 and hi > 1.5:
+        raise Failed(f"your images reach the base as raw pixels ({lo:.0f} to {hi:.0f}): apply the base's "
+                     "`preprocess_input` (e.g. ImageDataGenerator(preprocessing_function=preprocess_input))")
+    return f"inputs prepared for the base (values from {lo:.3g} to {hi:.3g})"
+
+
 VERDICTS: dict[str, Callable[..., str]] = {
     "function": function, "model": model, "predictions": predictions, "loaders": loaders,
     "preprocessed": preprocessed, "iterator": iterator, "history": history, "ran": ran, "app": app,
     "values": values, "residual": residual, "training_time": training_time,
-    "graph": inception, "curves": curves, "first_layer": first_layer, "panels": panels,
+    "graph": inception, "curves": curves, "first_layer": first_layer, "panels": panels, "transfer": transfer,
 }

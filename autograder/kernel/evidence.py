@@ -677,10 +677,21 @@ def first_layer_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: P
     return out
 
 
+def transfer_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The stages of a transfer-learning answer: per ``fit`` call of the graded model, what was trainable,
+    at which learning rate, on inputs in which value range (recorded by the hook as training happened)."""
+    from . import training
+    found = discover.model(ns, fits=_fits(request))
+    stages = training.keras_stages(found.obj)
+    return {"name": found.name, "framework": discover.framework(found.obj), "stages": stages,
+            "shown": [f"graded {discover.describe_model(found)}: {len(stages)} training stage(s) (fit calls)"]}
+
+
 COLLECTORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Path], dict[str, Any]]] = {
     "function": function_values, "arrays": array_values, "model": model_facts, "predictions": predictions,
     "loaders": loader_facts, "preprocessed": array_facts, "iterator": iterator_facts,
     "history": history_facts, "app": app_facts, "ran": lambda request, ns, stem: {},
     "values": named_values, "residual": residual_facts, "training_time": training_time,
     "graph": graph_facts, "curves": curves_facts, "first_layer": first_layer_facts, "panels": first_layer_facts,
+    "transfer": transfer_facts,
 }

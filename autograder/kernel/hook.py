@@ -9,6 +9,7 @@ Environment (set by the runner, see :mod:`.env`):
 """
 from __future__ import annotations
 
+import functools
 import importlib.abc
 import os
 import random
@@ -153,6 +154,29 @@ def _route_torchvision_weights(module) -> None:
     module.WeightsEnum.get_state_dict = get_state_dict
 
 
+KERAS_APPLICATIONS = {"keras.src.applications.vgg16": ("VGG16",), "keras.src.applications.resnet": ("ResNet50",),
+                      "keras.src.applications.inception_v3": ("InceptionV3",),
+                      "keras.src.applications.mobilenet_v2": ("MobileNetV2",)}
+
+
+def _route_keras_applications(names: tuple[str, ...]) -> Callable:
+    """``VGG16(weights="imagenet")`` built with a random initialisation (said so in the served log): no
+    ImageNet weights install offline, and the smoke profile checks structure, freezing and fine-tuning."""
+    def patch(module) -> None:
+        for name in names:
+            original = getattr(module, name)
+
+            @functools.wraps(original)
+            def builder(*args, _original=original, _name=name, **kwargs):
+                if kwargs.get("weights", "imagenet") == "imagenet" and not args:
+                    kwargs["weights"] = None
+                    env.log_served(f"{_name} weights", STANDIN_WEIGHTS.format(name=_name))
+                return _original(*args, **kwargs)
+
+            setattr(module, name, builder)
+    return patch
+
+
 def callbacks(profile: str, data: str | None = None) -> dict[str, Callable]:
     found: dict[str, Callable] = {"torch": _seed_torch, "torch.optim": _after_torch_optim, "keras": _after_keras,
                                   "matplotlib.figure": figures.track}
@@ -162,6 +186,7 @@ def callbacks(profile: str, data: str | None = None) -> dict[str, Callable]:
             "keras.src.datasets.cifar10": _route_keras("cifar10"),
             "torchvision.datasets.mnist": _route_torchvision_mnist,
             "torchvision.models._api": _route_torchvision_weights,
+            **{module: _route_keras_applications(names) for module, names in KERAS_APPLICATIONS.items()},
         })
     return found
 

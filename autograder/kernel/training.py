@@ -17,6 +17,8 @@ MAX_GAP_S = 30.0
 _clock = itertools.count(1)
 _keras_fits: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()
 _keras_seconds: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()
+_keras_stages: "weakref.WeakKeyDictionary[Any, list[dict[str, Any]]]" = weakref.WeakKeyDictionary()
+MAX_STAGES = 20
 
 
 class _Steps:
@@ -38,9 +40,20 @@ def track_keras(keras_module) -> None:
         return
 
     def fit(self, *args, **kwargs):
+        stage = None
+        try:
+            stages = _keras_stages.setdefault(self, [])
+            if len(stages) < MAX_STAGES:
+                stage = _stage(self, args[0] if args else kwargs.get("x"))
+                stages.append(stage)
+        except Exception:
+            pass
         started = time.perf_counter()
         try:
-            return original(self, *args, **kwargs)
+            result = original(self, *args, **kwargs)
+            if stage is not None:
+                stage["completed"] = True
+            return result
         finally:
             try:
                 _keras_fits[self] = next(_clock)
@@ -51,6 +64,49 @@ def track_keras(keras_module) -> None:
     fit._autograder_tracked = True
     fit.__doc__ = original.__doc__
     model_cls.fit = fit
+
+
+def _layer_of(path: str) -> str:
+    """``"vgg16/block5_conv1/kernel"`` -> ``"block5_conv1"``."""
+    parts = str(path).split("/")
+    return parts[-2] if len(parts) >= 2 else parts[0]
+
+
+def _input_stats(x: Any) -> dict[str, float] | None:
+    """Value range of the first training batch (an array, or a ``flow_from_directory`` iterator)."""
+    import numpy as np
+    if hasattr(x, "class_indices") and hasattr(x, "__getitem__"):
+        x = x[0][0]
+    elif isinstance(x, (list, tuple)):
+        return None
+    try:
+        sample = np.asarray(x[:256], dtype="float64")
+    except Exception:
+        return None
+    if sample.size == 0:
+        return None
+    return {"min": float(sample.min()), "max": float(sample.max()), "mean": float(sample.mean())}
+
+
+def _stage(model: Any, x: Any) -> dict[str, Any]:
+    """What one ``fit`` call trains: parameter counts, the layers with trainable weights, the learning rate."""
+    import numpy as np
+    size = lambda weights: int(sum(int(np.prod(w.shape)) for w in weights))
+    try:
+        lr = float(np.asarray(model.optimizer.learning_rate))
+    except Exception:
+        lr = None
+    return {"trainable": size(model.trainable_weights), "frozen": size(model.non_trainable_weights),
+            "trainable_layers": sorted({_layer_of(getattr(w, "path", w.name)) for w in model.trainable_weights}),
+            "lr": lr, "inputs": _input_stats(x)}
+
+
+def keras_stages(model: Any) -> list[dict[str, Any]]:
+    """One entry per completed ``fit`` call of ``model``, in order (what was trainable, at which learning rate)."""
+    try:
+        return [s for s in _keras_stages.get(model, []) if s.get("completed")]   # a fit that raised trained nothing
+    except TypeError:
+        return []
 
 
 def _step(param: Any, tick: int, now: float) -> None:
