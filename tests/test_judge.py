@@ -472,7 +472,37 @@ def test_inception_modules_are_read_from_the_layer_graph_in_both_frameworks(tmp_
         ok, message, _ = _judge(tmp_path, key, facts)
         assert not ok and why in message, message
     forged = {"name": "m", "graph": {"nodes": [{"id": 1}, {"id": "c", "op": "concat", "inputs": "abc"}]}}
-    assert not _judge(tmp_path, key, forged)[0]
+    ok, message, _ = _judge(tmp_path, key, forged)
+    assert not ok and "no Inception module" in message                     # a clean verdict, not a crash
+
+
+def _graph(branches, *, fork="x"):
+    """A layer graph: ``fork`` -> each branch (a list of (op, kernel)) -> one concatenation."""
+    nodes, joins = [{"id": fork, "op": "other", "inputs": []}], []
+    for b, ops in enumerate(branches):
+        previous = fork
+        for i, (op, kernel) in enumerate(ops):
+            nodes.append({"id": f"b{b}_{i}", "op": op, "kernel": kernel, "inputs": [previous]})
+            previous = f"b{b}_{i}"
+        joins.append(previous)
+    return {"name": "m", "graph": {"nodes": nodes + [{"id": "cat", "op": "concat", "inputs": joins}]}}
+
+
+def test_inception_variants_accepted_and_lookalikes_refused(tmp_path):
+    key = "cnn_architectures.q9.inception"
+    conv = lambda k, w=None: ("conv", [k, w or k])
+    bn_relu = [("other", None), ("other", None)]
+    v1_bn = [[conv(1)] + bn_relu, [conv(1)] + bn_relu + [conv(3)] + bn_relu + [conv(3)] + bn_relu,
+             [conv(1)] + bn_relu + [conv(5)] + bn_relu, [("pool", [3, 3]), conv(1)] + bn_relu]
+    googlenet = [[conv(1)], [conv(1), conv(3)], [conv(1), conv(3)], [("pool", [3, 3]), conv(1)]]   # torchvision's
+    for branches in (v1_bn, googlenet):
+        ok, message, _ = _judge(tmp_path, key, _graph(branches))
+        assert ok, message
+    asymmetric = [[conv(1, 3)], [conv(1), conv(3, 1)], [conv(1), conv(5, 1)], [("pool", [3, 3]), conv(1)]]
+    no_pool = [[conv(1)], [conv(1), conv(3)], [conv(1), conv(5)], [conv(1)]]
+    three = [[conv(1)], [conv(1), conv(3)], [("pool", [3, 3]), conv(1)]]
+    for branches in (asymmetric, no_pool, three):
+        assert not _judge(tmp_path, key, _graph(branches))[0], branches
 
 
 def test_saved_curves_must_plot_both_accuracies_of_the_history(tmp_path):
@@ -514,19 +544,27 @@ def test_alexnet_first_layer_tensors_and_figures_right_and_wrong(tmp_path):
     assert _judge(tmp_path, key_t, dict(base, maps=dict(base["maps"], shape=[64, 56, 56])))[0]        # 227 input
     for change, why in (({"filters": dict(base["filters"], from_model=False)}, "not the first conv layer's weights"),
                         ({"filters": dict(base["filters"], shape=[64, 3, 3, 3])}, "11x11"),
-                        ({"maps": dict(base["maps"], shape=[1, 64, 27, 27])}, "55x55"),
+                        ({"maps": dict(base["maps"], shape=[1, 64, 27, 27])}, "54x54 to 56x56"),
                         ({"maps": dict(base["maps"], std=0.0)}, "constant"),
                         ({"maps": None}, "no feature-map tensor")):
         ok, message, _ = _judge(tmp_path, key_t, dict(base, **change))
         assert not ok and why in message, (change, message)
     for name in ("f.png", "m.png"):
         Image.new("RGB", (20, 20)).save(tmp_path / name)
-    panels = lambda name, n: {"file": name, "axes": [{"lines": [], "images": 1}] * n}
-    ok, message, _ = _judge(tmp_path, key_f, dict(base, figures=[panels("f.png", 64), panels("m.png", 64)]), work=tmp_path)
-    assert ok and "64 panels each" in message
-    ok, message, _ = _judge(tmp_path, key_f, dict(base, figures=[panels("f.png", 64), panels("m.png", 16)]), work=tmp_path)
-    assert not ok and "m.png: 16 image panel(s)" in message
-    ok, message, _ = _judge(tmp_path, key_f, dict(base, figures=[panels("f.png", 64), panels("gone.png", 64)]), work=tmp_path)
+    def panels(name, n, side, figure):
+        return {"file": name, "figure": figure, "axes": [{"lines": [], "images": 1, "image_shape": [side, side]}] * n}
+
+    def verdict(*figures):
+        return _judge(tmp_path, key_f, dict(base, figures=list(figures)), work=tmp_path)
+
+    ok, message, _ = verdict(panels("f.png", 64, 11, 1), panels("m.png", 64, 55, 2))
+    assert ok and "f.png shows the 64 filters and m.png the 64 feature maps" in message
+    assert verdict(panels("f.png", 64, 11, 1), panels("m.png", 65, 55, 2))[0]         # and the photo itself
+    ok, message, _ = verdict(panels("f.png", 64, 11, 1), panels("m.png", 16, 55, 2))
+    assert not ok and "m.png: 0 filter and 16 feature-map panel(s)" in message
+    assert not verdict(panels("f.png", 64, 11, 1), panels("m.png", 64, 11, 1))[0]     # one figure saved twice
+    assert not verdict(panels("f.png", 64, 55, 1), panels("m.png", 64, 55, 2))[0]     # two feature-map figures
+    ok, message, _ = verdict(panels("f.png", 64, 11, 1), panels("gone.png", 64, 55, 2))
     assert not ok and "not found next to the notebook" in message
     assert not _judge(tmp_path, key_f, dict(base, figures=[]), work=tmp_path)[0]
 
@@ -548,10 +586,42 @@ def test_transfer_learning_stages_frozen_then_last_block_at_a_lower_rate(tmp_pat
              ("finetune", {"stages": [right["stages"][0], stage(block5 + head, 1e-3)]}, "lower learning rate"),
              ("finetune", {"stages": [right["stages"][0], stage(head, 1e-5)]}, "no layer of the base is trainable"),
              ("preprocess", {"stages": [stage(head, 1e-3, lo=0.0, hi=255.0)]}, "raw pixels"),
-             ("frozen", {"stages": []}, "never trained")]
+             ("frozen", {"stages": []}, "never trained"),
+             ("frozen", {"stages": [dict(stage([], 1e-3), trainable=0)]}, "nothing is trainable"),
+             ("finetune", {"stages": [right["stages"][0], stage(everything, 1e-3), right["stages"][1]]},
+              "more than the last block")]                      # an all-unfrozen fit in the middle
     for part, change, why in cases:
         ok, message, _ = _judge(tmp_path, f"cnn_architectures.q7.{part}", dict(right, **change))
         assert not ok and why in message, (part, message)
     assert _judge(tmp_path, "cnn_architectures.q7.preprocess", {"stages": [stage(head, 1e-3, lo=0.0, hi=1.0)]})[0]
     assert _judge(tmp_path, "cnn_architectures.q7.finetune",           # block 4 too is still "the last blocks"
                   {"stages": [right["stages"][0], stage(["block4_conv3"] + block5 + head, 1e-5)]})[0]
+
+
+def test_self_check_leaves_recorded_facts_to_the_grader(capsys):
+    from autograder.judge import local
+    assert local.self_check("cnn_architectures.q7.frozen", {}) == ""      # no hook in a student's own Jupyter
+    assert "checked by the grader" in capsys.readouterr().out
+    with pytest.raises(local.CheckFailed):                                  # other checks still run at once
+        local.self_check("cnn_architectures.q3.counts", {"alexnet_params": 1, "vgg16_params": 2})
+
+
+def test_first_layer_tensors_are_found_and_compared_with_the_model_in_the_kernel(tmp_path):
+    import torch
+    import torchvision
+    from autograder.kernel import evidence
+    key = "cnn_architectures.q8.tensors"
+    request = judge.requests([key], "smoke")[key]
+    model = torchvision.models.alexnet(weights=None).eval()
+    with torch.no_grad():
+        maps = torch.relu(model.features[0](torch.rand(1, 3, 224, 224)))
+    weight = model.features[0].weight.detach()
+    ns = {"alexnet": model, "filters": weight.numpy(), "feature_maps": maps[0]}        # numpy, no batch dim
+    ok, message, _ = _judge(tmp_path, key, evidence.first_layer_facts(request, ns, tmp_path / "f"))
+    assert ok, message
+    ns = {"alexnet": model, "kernels": weight.permute(0, 2, 3, 1), "out": maps}        # HWC copy, found by shape
+    facts = evidence.first_layer_facts(request, ns, tmp_path / "f")
+    assert _judge(tmp_path, key, facts)[0] and facts["filters"]["name"] == "kernels"
+    ns = {"alexnet": model, "filters": weight / weight.abs().max(), "feature_maps": maps}  # rescaled for display
+    ok, message, _ = _judge(tmp_path, key, evidence.first_layer_facts(request, ns, tmp_path / "f"))
+    assert not ok and "not the first conv layer's weights" in message

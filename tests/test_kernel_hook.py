@@ -166,7 +166,8 @@ def test_smoke_serves_pretrained_torchvision_weights_as_a_named_random_initialis
     out = _run(code, AUTOGRADER_PROFILE="smoke", AUTOGRADER_DATA=str(tmp_path), AUTOGRADER_SERVED_LOG=str(log))
     assert "SHAPE (64, 3, 11, 11)" in out.stdout, out.stderr[-2000:]
     assert "alexnet weights: a random initialisation (stand-in" in log.read_text()
-    assert "torchvision.models._api" not in hook.callbacks("full", "/data")      # full: the real cached weights
+    full = hook.callbacks("full", "/data")                                     # full: the real cached weights
+    assert "torchvision.models._api" not in full and "keras.src.applications.vgg16" not in full
 
 
 def test_keras_fit_stages_and_smoke_vgg16_weights(tmp_path):

@@ -1,15 +1,16 @@
 """Modules read from an exported layer graph (untrusted data): Inception modules and their branches.
 
-An Inception module is a concatenation of parallel branches that fork from one tensor: a 1x1
-convolution, a branch ending in a 3x3 convolution, one that sees a 5x5 window (one 5x5 conv or two
-stacked 3x3, the v2/v3 factorisation) and a pooling branch (usually followed by a 1x1 projection).
+An Inception module is a concatenation of at least four parallel branches that fork from one
+tensor: a 1x1 convolution, a pooling branch (usually followed by a 1x1 projection) and at least two
+branches with larger square kernels (v1: 1x1 -> 3x3 and 1x1 -> 5x5; torchvision's GoogLeNet uses two
+3x3 branches, v2/v3 factorise the 5x5 into two 3x3).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-MAX_BRANCH = 8
+MAX_NODES = 5000
 
 
 @dataclass
@@ -19,20 +20,22 @@ class Branch:
 
     @property
     def kernels(self) -> list[int]:
-        return [k[0] for op, k in self.ops if op == "conv" and k]
+        """Sizes of the square convolutions (a 3x1 or 1x7 kernel is none of 1x1, 3x3, 5x5: size 0)."""
+        return [(k[0] if k[0] == k[-1] else 0) for op, k in self.ops if op == "conv" and k]
 
     @property
     def pooled(self) -> bool:
         return any(op == "pool" for op, _ in self.ops)
 
     def describe(self) -> str:
-        parts = [f"{k[0]}x{k[1]} conv" if op == "conv" and k else "pool" for op, k in self.ops if op in ("conv", "pool")]
+        parts = [f"{k[0]}x{k[-1]} conv" if op == "conv" and k else "conv" if op == "conv" else "pool"
+                 for op, k in self.ops if op in ("conv", "pool")]
         return " -> ".join(parts) or "identity"
 
 
 def _nodes(graph: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     nodes = {}
-    for node in (graph.get("nodes") or [])[:5000]:
+    for node in (graph.get("nodes") or [])[:MAX_NODES]:
         if isinstance(node, dict) and isinstance(node.get("id"), str):
             kernel = node.get("kernel")
             kernel = tuple(int(k) for k in kernel[:2]) if isinstance(kernel, list) and all(
@@ -46,7 +49,7 @@ def _branch(start: str, nodes: dict[str, dict[str, Any]], consumers: dict[str, i
     """Walk back from a join's input to the tensor the branches fork from (consumed more than once)."""
     ops: list[tuple[str, tuple[int, ...]]] = []
     current = start
-    for _ in range(MAX_BRANCH):
+    for _ in range(len(nodes) + 1):
         if consumers.get(current, 0) > 1:          # the fork (at once: the fork joined as it is)
             return Branch(current, ops[::-1])
         node = nodes.get(current)
@@ -63,10 +66,9 @@ def _is_inception(branches: list[Branch]) -> bool:
     if len(branches) < 4 or len({b.fork for b in branches}) != 1 or branches[0].fork is None:
         return False
     one = any(b.kernels and set(b.kernels) == {1} and not b.pooled for b in branches)
-    three = any(not b.pooled and b.kernels and max(b.kernels) == 3 and b.kernels.count(3) == 1 for b in branches)
-    five = any(not b.pooled and (5 in b.kernels or b.kernels.count(3) >= 2) for b in branches)
     pool = any(b.pooled for b in branches)
-    return one and three and five and pool
+    wide = [b for b in branches if not b.pooled and b.kernels and max(b.kernels) >= 3 and 0 not in b.kernels]
+    return one and pool and len(wide) >= 2
 
 
 def inception_modules(graph: Mapping[str, Any]) -> tuple[list[list[Branch]], list[list[Branch]]]:

@@ -18,6 +18,17 @@ class CheckFailed(AssertionError):
     """A visible check failed; the message says what was expected and what was found."""
 
 
+# Checks that read what the grading kernel's start-up hook records while the notebook runs
+RECORDED = frozenset({"transfer", "curves", "panels", "training_time"})
+
+
+def _recording() -> bool:
+    import sys
+
+    from ..kernel.hook import _AfterImport
+    return any(isinstance(finder, _AfterImport) for finder in sys.meta_path)
+
+
 def self_check(check_id: str, ns: Mapping[str, Any], *, hidden: bool = False) -> str:
     from ..kernel.evidence import collect
 
@@ -28,6 +39,10 @@ def self_check(check_id: str, ns: Mapping[str, Any], *, hidden: bool = False) ->
     profile = profiles.active()
     if spec.kind in ("predictions", "app"):
         print(f"[{check_id}] measured by the grader on held-out data")
+        return ""
+    if spec.kind in RECORDED and not _recording():
+        print(f"[{check_id}] checked by the grader, whose kernel records your fit calls, training time and saved "
+              "figures as they happen")
         return ""
     request = request_for(key, settings(spec.question, profile))
     with tempfile.TemporaryDirectory() as tmp:

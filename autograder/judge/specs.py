@@ -150,8 +150,9 @@ SPECS.update({
     # Q8: AlexNet's first layer on a photo: its filters, its feature maps and the figures of both
     f"{A}.q8.tensors": Spec("first_layer", f"{A}.q8", {"filters": "filters", "maps": "feature_maps"},
                             {"filter_shapes": [(64, 3, 11, 11), (96, 3, 11, 11), (11, 11, 3, 96), (11, 11, 3, 64)],
-                             "map_sizes": (55, 56)}),
-    f"{A}.q8.figures": Spec("panels", f"{A}.q8", {"filters": "filters", "maps": "feature_maps"}, {}),
+                             "map_sizes": (54, 55, 56)}),
+    f"{A}.q8.figures": Spec("panels", f"{A}.q8", {"filters": "filters", "maps": "feature_maps"},
+                            {"map_sizes": (54, 55, 56)}),
     # Q9: Inception on CIFAR-10: a module read from the layer graph, held-out accuracy, the saved curves
     f"{A}.q9.inception": Spec("graph", f"{A}.q9", CIFAR_INPUT, {"min_modules": 1}),
     f"{A}.q9.accuracy": Spec("model", f"{A}.q9", CIFAR_INPUT, {"outputs": (10,)}),

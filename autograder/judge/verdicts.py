@@ -443,9 +443,14 @@ def inception(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Conte
     name = evidence.get("name")
     if len(modules) < int(expect.get("min_modules", 1)):
         seen = "; ".join(" | ".join(b.describe() for b in branches) for branches in others[:3])
+        graph = evidence.get("graph") if isinstance(evidence.get("graph"), dict) else {}
+        opaque = [str(n) for n in graph.get("opaque") or []][:5]
+        hidden = (f" (the layers {', '.join(opaque)} are nested models or custom layers, which are not read: build "
+                  "the module with the functional API)") if opaque else ""
         raise Failed(f"no Inception module found in your model `{name}`: expected a concatenation of parallel "
                      "branches from the same input (a 1x1 conv, a 1x1 -> 3x3 conv, a 1x1 -> 5x5 conv and a pooling "
-                     "branch)" + (f"; found concatenations of: {seen}" if seen else "; found no concatenation"))
+                     "branch)" + (f"; found concatenations of: {seen}" if seen else "; found no concatenation")
+                     + hidden)
     branches = " | ".join(b.describe() for b in modules[0])
     return f"graded your model `{name}`: {len(modules)} Inception module(s), e.g. branches {branches}"
 
@@ -458,7 +463,7 @@ def _image_file(ctx: Context, name: str) -> Path:
         raise Failed(f"the figure {Path(name).name} was not found next to the notebook")
     if path.suffix.lower() in (".png", ".jpg", ".jpeg"):
         try:
-            with Image.open(path) as im:
+            with Image.open(path, formats=["PNG", "JPEG"]) as im:
                 im.verify()
         except Exception:
             raise Failed(f"{path.name} is not a readable image") from None
@@ -539,15 +544,27 @@ def first_layer(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Con
     sizes = set(expect["map_sizes"])
     if count not in mshape[-3:] or len(spatial) != 2 or not set(spatial) <= sizes:
         raise Failed(f"`{maps.get('name')}` has shape {tuple(mshape)}: expected {count} feature maps of "
-                     f"{' or '.join(f'{n}x{n}' for n in sorted(sizes))} (one per filter, for a 224x224 or 227x227 image)")
+                     f"{' to '.join(f'{n}x{n}' for n in (min(sizes), max(sizes)))} (one per filter, for a 224x224 or "
+                     "227x227 image)")
     if maps.get("finite") is not True or not (_number(maps.get("std")) or 0) > 0:
         raise Failed(f"`{maps.get('name')}` is constant or not finite: run the image through the first layer")
     return (f"filters `{filters.get('name')}` {tuple(shape)} from your model `{evidence.get('model')}`; "
             f"feature maps `{maps.get('name')}` {tuple(mshape)}")
 
 
+def _panels(figure: Mapping[str, Any], sizes: set[int]) -> int:
+    """Image panels of a saved figure whose image is square with a side in ``sizes``."""
+    count = 0
+    for ax in figure.get("axes") or []:
+        shape = ax.get("image_shape") if isinstance(ax, dict) else None
+        if isinstance(shape, list) and len(shape) == 2 and shape[0] == shape[1] and shape[0] in sizes:
+            count += 1
+    return count
+
+
 def panels(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
-    """Saved figures: one with a panel per filter, one with a panel per feature map (files opened here)."""
+    """Two different saved figures: one image panel per filter (11x11), one per feature map (about 55x55);
+    the files are opened here."""
     _found(evidence)
     framework = str(evidence.get("framework"))
     model_filters = evidence.get("model_filters")
@@ -556,16 +573,18 @@ def panels(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context,
     if not figures:
         raise Failed("no figure was saved: show the filters and the feature maps with imshow and save each figure "
                      "with plt.savefig(...)")
-    counts = {f["file"]: sum(int(ax.get("images") or 0) for ax in f.get("axes") or [] if isinstance(ax, dict))
-              for f in figures}
-    full = [name for name, n in counts.items() if n == count]
-    if len(full) < 2:
-        shown = ", ".join(f"{name}: {n} image panel(s)" for name, n in counts.items())
-        raise Failed(f"expected two saved figures with one image panel per filter ({count}) — the filters and the "
-                     f"feature maps — found {shown}")
-    for name in full[-2:]:
-        _image_file(ctx, name)
-    return f"{full[-2]} and {full[-1]} show {count} panels each"
+    enough = lambda n: count <= n <= count + 1               # one panel each, and perhaps the photo itself
+    filters = [f for f in figures if enough(_panels(f, {11}))]
+    maps = [f for f in figures if enough(_panels(f, set(expect["map_sizes"])))
+            and all(f.get("figure") != g.get("figure") for g in filters)]
+    if not filters or not maps:
+        shown = ", ".join(f"{f['file']}: {_panels(f, {11})} filter and {_panels(f, set(expect['map_sizes']))} "
+                          "feature-map panel(s)" for f in figures)
+        raise Failed(f"expected two figures, one with an image panel per filter ({count} panels of 11x11) and one "
+                     f"with a panel per feature map ({count} maps), found {shown}")
+    for figure in (filters[-1], maps[-1]):
+        _image_file(ctx, figure["file"])
+    return f"{filters[-1]['file']} shows the {count} filters and {maps[-1]['file']} the {count} feature maps"
 
 
 # ----------------------------------------------------------------------------- transfer learning
@@ -592,6 +611,8 @@ def transfer(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Contex
     if part == "frozen":
         trainable = _base_layers(first, base)
         frozen = _number(first.get("frozen")) or 0
+        if not (_number(first.get("trainable")) or 0) > 0:
+            raise Failed("nothing is trainable in your first training stage: keep the new head trainable")
         if trainable or frozen < float(expect["min_frozen"]):
             raise Failed(f"in your first training stage the base is not frozen: {len(trainable)} of its layers are "
                          f"trainable ({', '.join(trainable[:4])}{', ...' if len(trainable) > 4 else ''}); set "
@@ -602,20 +623,22 @@ def transfer(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Contex
         if len(stages) < 2:
             raise Failed("only one training stage found: after training the head, unfreeze the last block of the "
                          "base, compile again with a lower learning rate and fit again")
+        lr0 = _number(first.get("lr"))
+        for later in stages[1:]:                       # every later fit: only the last block(s), a lower rate
+            unfrozen = _base_layers(later, base)
+            early = sorted(set(unfrozen) - set(_base_layers({"trainable_layers": unfrozen}, expect["last_blocks"])))
+            if early:
+                raise Failed(f"fine-tuning unfreezes more than the last block(s): {', '.join(early[:4])}"
+                             f"{', ...' if len(early) > 4 else ''} are trainable too; keep the earlier blocks frozen")
+            lr1 = _number(later.get("lr"))
+            if unfrozen and (lr0 is None or lr1 is None or not lr1 < lr0):
+                raise Failed(f"fine-tuning should use a lower learning rate than the first stage (got {lr1} after "
+                             f"{lr0}): compile again with e.g. a 10-100 times smaller learning rate")
         last = stages[-1]
         unfrozen = _base_layers(last, base)
-        allowed = _base_layers({"trainable_layers": unfrozen}, expect["last_blocks"])
         if not unfrozen:
             raise Failed("in your fine-tuning stage no layer of the base is trainable: unfreeze its last block")
-        if len(allowed) != len(unfrozen):
-            early = sorted(set(unfrozen) - set(allowed))
-            raise Failed(f"fine-tuning unfreezes more than the last block(s): {', '.join(early[:4])}"
-                         f"{', ...' if len(early) > 4 else ''} are trainable too; keep the earlier blocks frozen")
-        lr0, lr1 = _number(first.get("lr")), _number(last.get("lr"))
-        if lr0 is None or lr1 is None or not lr1 < lr0:
-            raise Failed(f"fine-tuning should use a lower learning rate than the first stage (got {lr1} after {lr0}): "
-                         "compile again with e.g. a 10-100 times smaller learning rate")
-        return f"fine-tuning trains {', '.join(unfrozen)} at learning rate {lr1:g} (first stage {lr0:g})"
+        return f"fine-tuning trains {', '.join(unfrozen)} at learning rate {_number(last.get('lr')):g} (first stage {lr0:g})"
     stats = first.get("inputs") if isinstance(first.get("inputs"), dict) else {}
     lo, hi = _number(stats.get("min")), _number(stats.get("max"))
     if lo is None or hi is None:

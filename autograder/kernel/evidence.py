@@ -610,15 +610,15 @@ def curves_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) 
 
 
 def _array(value: Any) -> Any:
-    """A NumPy copy of an array or tensor (None for anything else)."""
+    """A NumPy copy of an array or tensor (None for anything else, or what cannot be copied)."""
     import numpy as np
-    if hasattr(value, "detach"):
-        value = value.detach().float().cpu().numpy()
-    elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-        try:
+    try:
+        if hasattr(value, "detach"):
+            value = value.detach().float().cpu().numpy()
+        elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):
             value = value.numpy()
-        except Exception:
-            return None
+    except Exception:
+        return None
     return value if isinstance(value, np.ndarray) else None
 
 
@@ -642,6 +642,19 @@ def _tensor(ns: Mapping[str, Any], name: str, fits: Callable[[tuple[int, ...]], 
     return found[0] if len(found) == 1 else None
 
 
+def _same_weights(a: Any, weight: Any) -> bool:
+    """``a`` holds the layer's weights, as they are or with the axes reordered (e.g. HWC for display)."""
+    import itertools
+    import numpy as np
+    if a.size != weight.size or a.ndim != weight.ndim:
+        return False
+    for order in itertools.permutations(range(weight.ndim)):
+        moved = np.transpose(weight, order)
+        if moved.shape == a.shape and np.allclose(a, moved, atol=1e-6):
+            return True
+    return False
+
+
 def first_layer_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
     """The first conv layer's filters and feature maps the answer holds, checked against its model, and
     the figures saved so far (their image panels)."""
@@ -658,7 +671,7 @@ def first_layer_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: P
         shown.append(f"no filter tensor found (e.g. `{request['filters']}` = the first conv layer's weights)")
     else:
         name, a = filt
-        same = weight is not None and a.shape == weight.shape and bool(np.allclose(a, weight, atol=1e-6))
+        same = weight is not None and _same_weights(a, weight)
         out["filters"] = {"name": name, "shape": list(a.shape), "from_model": same}
         shown.append(f"filters: `{name}` {tuple(a.shape)}")
     count = int(weight.shape[0] if kind == "torch" else weight.shape[-1]) if weight is not None else 64

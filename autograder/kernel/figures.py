@@ -1,7 +1,7 @@
 """What each saved figure shows, recorded as it is saved (``Figure.savefig`` is wrapped by the hook).
 
-Per saved file: its name and, per axes, the lines (label and y-values) and the number of images
-(``imshow`` panels). Figure checks compare this with the history and the tensors; the judge also
+Per saved file: its name, which figure object it was, and, per axes, the lines (label and
+y-values), the number of images (``imshow`` panels) and the first image's size. Figure checks compare this with the history and the tensors; the judge also
 opens the file itself.
 """
 from __future__ import annotations
@@ -24,9 +24,16 @@ def _facts(figure: Any, fname: Any) -> dict[str, Any]:
             except (TypeError, ValueError):
                 y = []
             lines.append({"label": str(line.get_label())[:100], "y": y})
-        axes.append({"lines": lines, "images": len(ax.get_images()), "title": str(ax.get_title())[:100]})
+        images = ax.get_images()
+        shape = None
+        if images:
+            try:
+                shape = [int(d) for d in images[0].get_array().shape[:2]]
+            except Exception:
+                shape = None
+        axes.append({"lines": lines, "images": len(images), "image_shape": shape, "title": str(ax.get_title())[:100]})
     name = os.path.basename(os.fspath(fname)) if isinstance(fname, (str, os.PathLike)) else None
-    return {"file": name, "axes": axes}
+    return {"file": name, "figure": id(figure), "axes": axes}
 
 
 def track(figure_module: Any) -> None:

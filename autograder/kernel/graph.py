@@ -49,14 +49,20 @@ def keras_graph(model: Any) -> dict[str, Any]:
     if model.layers and not any(n["inputs"] for n in nodes) and len(nodes) > 1:
         raise ValueError("this Keras model has no functional graph (a subclassed model): build the module with "
                          "the functional API (branches joined by layers.Concatenate) so its branches can be read")
-    return {"framework": "keras", "nodes": nodes}
+    opaque = [layer.name for layer in model.layers[:MAX_NODES] if _kind(type(layer).__name__) == "other"
+              and any(True for _ in layer._flatten_layers(include_self=False, recursive=False))]
+    return {"framework": "keras", "nodes": nodes, "opaque": opaque[:20]}
 
 
 def torch_graph(model: Any) -> dict[str, Any]:
     import torch
     import torch.fx
 
-    traced = torch.fx.symbolic_trace(model)
+    try:
+        traced = torch.fx.symbolic_trace(model)
+    except Exception as err:
+        raise ValueError(f"torch.fx could not trace your model's forward ({type(err).__name__}): keep forward free of "
+                         "data-dependent if/for so its layer graph can be read") from None
     modules = dict(traced.named_modules())
     nodes = []
     for node in list(traced.graph.nodes)[:MAX_NODES]:

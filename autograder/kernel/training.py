@@ -72,15 +72,34 @@ def _layer_of(path: str) -> str:
     return parts[-2] if len(parts) >= 2 else parts[0]
 
 
+def _iterator_batch(it: Any) -> Any:
+    """A few images of a ``flow_from_directory`` iterator as it prepares them, leaving its state (and the
+    global NumPy RNG its shuffling uses) as they were."""
+    import numpy as np
+    state = np.random.get_state()
+    saved = {k: getattr(it, k, None) for k in ("index_array", "batch_index", "total_batches_seen")}
+    try:
+        return it[0][0][:16]
+    finally:
+        np.random.set_state(state)
+        for k, v in saved.items():
+            setattr(it, k, v)
+
+
 def _input_stats(x: Any) -> dict[str, float] | None:
-    """Value range of the first training batch (an array, or a ``flow_from_directory`` iterator)."""
+    """Value range of the first training images (an array, a ``flow_from_directory`` iterator or a
+    ``tf.data.Dataset`` of (images, labels))."""
     import numpy as np
     if hasattr(x, "class_indices") and hasattr(x, "__getitem__"):
-        x = x[0][0]
+        x = _iterator_batch(x)
+    elif hasattr(x, "take") and hasattr(x, "element_spec"):          # tf.data: re-iterable, no side effects
+        first = next(iter(x.take(1)))
+        x = first[0] if isinstance(first, (tuple, list)) else first
+        x = x.numpy()[:16]
     elif isinstance(x, (list, tuple)):
         return None
     try:
-        sample = np.asarray(x[:256], dtype="float64")
+        sample = np.asarray(x[:16], dtype="float32")
     except Exception:
         return None
     if sample.size == 0:
