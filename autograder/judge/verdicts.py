@@ -529,14 +529,15 @@ def first_layer(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Con
     if not isinstance(filters, dict):
         raise Failed(f"no filter tensor found: store the first conv layer's weights as `{request['filters']}`")
     shape = [int(d) for d in filters.get("shape") or [] if isinstance(d, int)]
-    accepted = {tuple(s) for s in expect["filter_shapes"]}
-    if tuple(shape) not in accepted:
+    accepted = {tuple(sorted(s)) for s in expect["filter_shapes"]}       # in any axis order (HWC for display)
+    if tuple(sorted(shape)) not in accepted or len(shape) != 4:
         raise Failed(f"`{filters.get('name')}` has shape {tuple(shape)}; AlexNet's first layer holds "
                      + " or ".join(str(s) for s in expect["filter_shapes"]) + " filters of 11x11 on 3 colour channels")
     if filters.get("from_model") is not True:
         raise Failed(f"`{filters.get('name')}` is not the first conv layer's weights of your model "
                      f"`{evidence.get('model')}` (e.g. model.features[0].weight)")
-    count = _channels(shape, framework)
+    model_filters = evidence.get("model_filters")
+    count = _channels(model_filters if isinstance(model_filters, list) and len(model_filters) == 4 else shape, framework)
     if not isinstance(maps, dict):
         raise Failed(f"no feature-map tensor found: store the first conv layer's output for the image as `{request['maps']}`")
     mshape = [int(d) for d in maps.get("shape") or [] if isinstance(d, int)]
