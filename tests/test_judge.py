@@ -564,6 +564,9 @@ def test_alexnet_first_layer_tensors_and_figures_right_and_wrong(tmp_path):
     assert not ok and "m.png: 0 filter and 16 feature-map panel(s)" in message
     assert not verdict(panels("f.png", 64, 11, 1), panels("m.png", 64, 11, 1))[0]     # one figure saved twice
     assert not verdict(panels("f.png", 64, 55, 1), panels("m.png", 64, 55, 2))[0]     # two feature-map figures
+    pooled = dict(base, maps=dict(base["maps"], shape=[1, 64, 27, 27]),               # the answer's own (wrong) maps
+                  figures=[panels("f.png", 64, 11, 1), panels("m.png", 64, 27, 2)])    # shown: the tensor check says it
+    assert _judge(tmp_path, key_f, pooled, work=tmp_path)[0]
     ok, message, _ = verdict(panels("f.png", 64, 11, 1), panels("gone.png", 64, 55, 2))
     assert not ok and "not found next to the notebook" in message
     assert not _judge(tmp_path, key_f, dict(base, figures=[]), work=tmp_path)[0]
