@@ -24,14 +24,16 @@ def csv_path(profile: str) -> Path:
     return CALIBRATION / f"{profile}.csv"
 
 
-def measures_heldout(release_nb: Path) -> bool:
-    """Does the notebook's source call a check that measures held-out accuracy (a profile threshold)?"""
+def measures_heldout(release_nb: Path, questions: list[str] | None = None) -> bool:
+    """Does the notebook's source call a check that measures held-out accuracy (a profile threshold),
+    for one of ``questions`` ("q7") when given?"""
     import nbformat
 
     from .judge import checks_of
     from .judge.specs import SPECS
     source = nbformat.read(REPO / "source" / release_nb.parent.name / release_nb.name, as_version=4)
-    return any(SPECS[key].kind == "predictions" for cell in source.cells if cell.cell_type == "code"
+    return any(SPECS[key].kind == "predictions" and (not questions or SPECS[key].question.split(".")[-1] in questions)
+               for cell in source.cells if cell.cell_type == "code"
                for key in checks_of(cell.source) if key in SPECS)
 
 
@@ -49,7 +51,7 @@ def main(*, seeds: int = 3, profile: str = "smoke", questions: list[str] | None 
     out = out / assignment
     subs = out / "submissions"
     submissions.write_all(REPO / "source" / assignment, REPO / "release" / assignment, subs,
-                          only=["reference"], keep=measures_heldout)
+                          only=["reference"], keep=lambda nb: measures_heldout(nb, questions))
     rows = []
     for seed in range(seeds):
         opts = runner.Options(submissions=subs, assignment=assignment, out=out / f"seed{seed}",

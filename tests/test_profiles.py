@@ -56,3 +56,6 @@ def test_calibration_grades_exactly_the_notebooks_with_a_threshold(repo):
     picked = sorted(nb.stem for nb in (repo / "release" / "cnn_architectures").glob("*.ipynb")
                     if calibrate.measures_heldout(nb))
     assert picked == ["02-lenet5", "03-vgg16-transfer", "05-inception-cifar10"]
+    only_q7 = [nb.stem for nb in sorted((repo / "release" / "cnn_architectures").glob("*.ipynb"))
+               if calibrate.measures_heldout(nb, ["q7"])]
+    assert only_q7 == ["03-vgg16-transfer"]                 # --question q7 grades only that notebook

@@ -53,6 +53,13 @@ def _found(evidence: Mapping[str, Any]) -> None:
         raise Failed(f"measuring your answer failed: {evidence['error']}")
 
 
+def _number(value: Any) -> float | None:
+    """A finite float from untrusted evidence, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
 # ----------------------------------------------------------------------------- functions
 REFERENCES: dict[str, Callable[..., Any]] = {
     "conv_output_size": formulas.conv_output_size,
@@ -223,8 +230,9 @@ def predictions(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Con
     how = evidence.get("how") or ""
     measured = f"held-out accuracy {acc:.3f} on {len(labels):,} images the notebook never saw (fed {how})"
     reported = evidence.get("reported")
-    if reported:
-        name, value = reported[0], float(reported[1])
+    value = _number(reported[1]) if isinstance(reported, list) and len(reported) == 2 else None
+    if value is not None:
+        name = str(reported[0])
         if abs(value - acc) > 0.02 + 3 * math.sqrt(max(acc * (1 - acc), 0.01) / len(labels)):
             ctx.review.append(f"reported `{name}` = {value:.3f}, measured held-out accuracy {acc:.3f}")
             measured += f"; you reported `{name}` = {value:.3f}, which disagrees (listed for review, not scored)"
@@ -377,13 +385,6 @@ def values(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context,
             hint = expect.get("hints", {}).get(name, "")
             raise Failed(f"`{name}` = {value!r} is not the parameter count of that model{hint}")
     return "; ".join(f"`{name}` = {want:,}" for name, want in expect["values"].items()) + ": right"
-
-
-def _number(value: Any) -> float | None:
-    """A finite float from untrusted evidence, else None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 def residual(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
