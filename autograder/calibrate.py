@@ -32,7 +32,7 @@ def measures_heldout(release_nb: Path, questions: list[str] | None = None) -> bo
     from .judge import checks_of
     from .judge.specs import SPECS
     source = nbformat.read(REPO / "source" / release_nb.parent.name / release_nb.name, as_version=4)
-    return any(SPECS[key].kind == "predictions" and (not questions or SPECS[key].question.split(".")[-1] in questions)
+    return any(SPECS[key].kind in ("predictions", "predict_files") and (not questions or SPECS[key].question.split(".")[-1] in questions)
                for cell in source.cells if cell.cell_type == "code"
                for key in checks_of(cell.source) if key in SPECS)
 
@@ -61,6 +61,8 @@ def main(*, seeds: int = 3, profile: str = "smoke", questions: list[str] | None 
                 q = metric["question"].split(".")[-1]
                 if questions and q not in questions:
                     continue
+                if metric.get("metric", "heldout_accuracy") != "heldout_accuracy":     # e.g. q10.min_class_recall
+                    q = f"{q}.{metric['metric']}"
                 rows.append({"assignment": assignment, "question": q, "seed": seed,
                              "accuracy": round(metric["value"], 4), "threshold": metric["threshold"],
                              "elapsed_s": result.get("elapsed_s")})
@@ -68,7 +70,8 @@ def main(*, seeds: int = 3, profile: str = "smoke", questions: list[str] | None 
     CALIBRATION.mkdir(exist_ok=True)
     if csv_path(profile).is_file():
         kept = pd.read_csv(csv_path(profile))
-        replaced = (kept["assignment"] == assignment) & (kept["question"].isin(questions) if questions else True)
+        replaced = (kept["assignment"] == assignment) & (
+            kept["question"].str.split(".").str[0].isin(questions) if questions else True)
         kept = kept[~replaced]
         frame = pd.concat([kept, frame], ignore_index=True)
     frame = frame.sort_values(["assignment", "question", "seed"])

@@ -98,6 +98,32 @@ def test_chest_xray_zip_in_the_kermany_layout(monkeypatch):
     assert len(list((root / "test").rglob("*.png"))) == 4
 
 
+def test_covid19_radiography_zip_becomes_the_three_triage_classes(monkeypatch):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for folder, n in (("COVID", 5), ("Normal", 10), ("Viral Pneumonia", 5), ("Lung_Opacity", 5)):
+            for i in range(n):
+                zf.writestr(f"COVID-19_Radiography_Dataset/{folder}/images/{folder}-{i}.png", _png(i))
+            zf.writestr(f"COVID-19_Radiography_Dataset/{folder}/masks/{folder}-0.png", _png(0))
+        zf.writestr("COVID-19_Radiography_Dataset/COVID.metadata.xlsx", b"")
+    _install(monkeypatch, "xray_triage", "covid19-radiography-database.zip", buf.getvalue())
+    root = served.image_folder("xray_triage")
+    count = lambda split, cls: len(list((root / split / cls).glob("*.png")))
+    assert {d.name for d in (root / "train").iterdir()} == {"COVID19", "NORMAL", "PNEUMONIA"}   # no Lung_Opacity
+    assert (count("train", "COVID19"), count("test", "COVID19")) == (4, 1)
+    assert (count("train", "NORMAL"), count("test", "NORMAL")) == (8, 2)
+    assert "masks" not in {p.parent.name for p in root.rglob("*.png")}
+
+
+def test_a_triage_zip_in_another_layout_is_named_with_the_problem(monkeypatch):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("covid/img0.png", _png(0))
+    _install(monkeypatch, "xray_triage", "covid19-radiography-database.zip", buf.getvalue())
+    with pytest.raises(FileNotFoundError, match="no COVID/images folder"):
+        served.image_folder("xray_triage")
+
+
 def test_a_missing_official_file_stops_with_the_fetch_hint():
     from autograder.data.fetch import DataMissingError
     with pytest.raises(DataMissingError, match="python -m autograder fetch cifar10"):

@@ -21,12 +21,14 @@ EXPECTED_AUTO = {"reference": 28, "blank": 0, "wrong_output_layer": 25, "chance_
                  "untrained_twins": 25, "cifar_untrained": 26, "lookup_cheat": 26,
                  # attacks on the grader, on a blank answer: what the blank answer scores
                  "attack_gut_checks": 0, "attack_forged_evidence": 0}
-EXPECTED_ARCHITECTURES = {"reference": 29, "blank": 0, "dense_no_bias": 28, "paper_alexnet": 28, "no_shortcut": 27,
-                          "lenet_wrong_filters": 27, "lenet_stuck_at_chance": 27, "lenet_timed_compile": 28,
-                          "lenet_pytorch_padded": 29, "vgg_base_not_frozen": 25, "vgg_wrong_head": 26,
-                          "vgg_raw_pixels": 28, "vgg_unfreeze_all": 25, "alexnet_random_filters": 27,
-                          "alexnet_after_pooling": 27, "alexnet_one_figure": 27, "inception_plain_cnn": 27,
-                          "inception_one_curve": 27, "inception_resized_299": 22}
+EXPECTED_ARCHITECTURES = {"reference": 37, "blank": 0, "dense_no_bias": 36, "paper_alexnet": 36, "no_shortcut": 35,
+                          "lenet_wrong_filters": 35, "lenet_stuck_at_chance": 35, "lenet_timed_compile": 36,
+                          "lenet_pytorch_padded": 37, "vgg_base_not_frozen": 33, "vgg_wrong_head": 34,
+                          "vgg_raw_pixels": 36, "vgg_unfreeze_all": 33, "alexnet_random_filters": 35,
+                          "alexnet_after_pooling": 35, "alexnet_one_figure": 35, "inception_plain_cnn": 35,
+                          "inception_one_curve": 35, "inception_resized_299": 30,
+                          "triage_weights_unused": 36, "triage_weights_inverted": 36, "triage_not_frozen": 33,
+                          "triage_batchnorm_drift": 35, "triage_report_swapped": 36, "triage_pickled_model": 36}
 EXPECTED = {"cnn_foundations": EXPECTED_AUTO, "cnn_architectures": EXPECTED_ARCHITECTURES}
 
 
@@ -87,6 +89,11 @@ def test_cnn_architectures_table(demo):
     messages = {c["grade_id"]: c["message"] for c in json.loads(
         (out.parent / "cnn_architectures" / "results" / "vgg_raw_pixels" / "03-vgg16-transfer.json").read_text())["cells"]}
     assert "raw pixels" in messages["q7_preprocess_tests"] and "preprocess_input" in messages["q7_preprocess_tests"]
+    messages = {c["grade_id"]: c["message"] for c in json.loads(
+        (out.parent / "cnn_architectures" / "results" / "triage_weights_inverted" / "06-xray-triage.json").read_text())["cells"]}
+    assert "COVID19 0.125" in messages["q10_weights_tests"] and "inversely proportional" in messages["q10_weights_tests"]
+    feedback = (out.parent / "cnn_architectures" / "feedback" / "reference" / "06-xray-triage.html").read_text()
+    assert "recall per class: COVID19" in feedback and "stand-in for the COVID-19 Radiography Database" in feedback
     summary = (out.parent / "cnn_architectures" / "summary.md").read_text()
     assert "VGG16 weights: a random initialisation (stand-in" in summary and "alexnet weights" in summary
 

@@ -628,3 +628,143 @@ def test_first_layer_tensors_are_found_and_compared_with_the_model_in_the_kernel
     ns = {"alexnet": model, "filters": weight / weight.abs().max(), "feature_maps": maps}  # rescaled for display
     ok, message, _ = _judge(tmp_path, key, evidence.first_layer_facts(request, ns, tmp_path / "f"))
     assert not ok and "not the first conv layer's weights" in message
+
+
+# ----------------------------------------------------------------------------- Q10 three-class triage
+A = "cnn_architectures"
+TRIAGE_CLASSES = ["COVID19", "NORMAL", "PNEUMONIA"]
+
+
+def _triage_private(tmp_path, truth=None):
+    private = tmp_path / "private"
+    private.mkdir(exist_ok=True)
+    truth = truth if truth is not None else [0] * 4 + [1] * 4 + [2] * 4
+    labels = {f"{i:05d}.png": y for i, y in enumerate(truth)}
+    (private / "xray_triage.json").write_text(json.dumps(
+        {"classes": TRIAGE_CLASSES, "labels": labels, "train_counts": {"COVID19": 40, "NORMAL": 160, "PNEUMONIA": 120}}))
+    return private, labels
+
+
+def test_class_weights_must_be_used_and_inverse_to_the_counts(tmp_path):
+    private, _ = _triage_private(tmp_path)
+    key = f"{A}.q10.weights"
+    used = lambda w, how="loss": {"used": [{"how": how, "weight": w}], "stored": {}}
+    for right in ([2.667, 0.667, 0.889], [1 / 40, 1 / 160, 1 / 120], {"0": 4.0, "1": 1.0, "2": 1.33},
+                  {"covid19": 4.0, "normal": 1.0, "pneumonia": 1.33}):
+        ok, message, _ = _judge(tmp_path, key, used(right), private=private)
+        assert ok and "COVID19 4.00, NORMAL 1.00, PNEUMONIA 1.33" in message, message
+    for wrong, why in (([0.125, 0.5, 0.375], "rare class must weigh the most"),    # proportional to the counts
+                       ([1.0, 1.0, 1.0], "rare class must weigh the most"),
+                       ([2.0, 1.0, 1.0], "rare class must weigh the most")):     # rare class up, but not enough
+        ok, message, _ = _judge(tmp_path, key, used(wrong), private=private)
+        assert not ok and why in message, message
+    for forged in (["4", "1", "1.33"], [4.0, 1.0], [4.0, float("nan"), 1.33], [4.0, -1.0, 1.33], "4,1,1.33"):
+        assert not _judge(tmp_path, key, used(forged), private=private)[0]
+    ok, message, _ = _judge(tmp_path, key, {"used": [], "stored": {"class_weights": [2.667, 0.667, 0.889]}}, private=private)
+    assert not ok and "never used it" in message
+    ok, message, _ = _judge(tmp_path, key, {"used": [], "stored": {}}, private=private)
+    assert not ok and "no class weights were used" in message and "COVID19 40" in message
+
+
+def test_a_transfer_model_keeps_its_base_frozen_and_trains_its_head(tmp_path):
+    key = f"{A}.q10.frozen"
+    right = {"name": "model", "params": 3_374_851, "trained": 3_843, "head": "_fc.weight", "head_trained": True}
+    ok, message, _ = _judge(tmp_path, key, right)
+    assert ok and "3,371,008 of 3,374,851 parameters frozen" in message
+    for change, why in (({"trained": 3_374_851}, "should stay frozen"),
+                        ({"params": 400_000, "trained": 3_843}, "should stay frozen"),    # a small net, not a base
+                        ({"trained": 0}, "never seen training"),
+                        ({"head_trained": False}, "never trained"),
+                        ({"params": "3374851"}, "could not be counted")):
+        ok, message, _ = _judge(tmp_path, key, dict(right, **change))
+        assert not ok and why in message, (change, message)
+
+
+def test_per_class_report_right_swapped_and_wrong(tmp_path):
+    from autograder.checks.formulas import per_class_report
+    for key in (f"{A}.q10.report", f"{A}.q10.report#hidden"):
+        cases = judge.requests([key], "smoke")[key]["cases"]
+        as_evidence = lambda r: {"dict": {k: [list(map(int, row)) for row in v] if k == "confusion" else list(v)
+                                          for k, v in r.items()}}
+        right = [{"value": as_evidence(per_class_report(*c))} for c in cases]
+        assert _judge(tmp_path, key, {"values": right})[0]
+        swapped = [{"value": {"dict": dict(v["value"]["dict"], precision=v["value"]["dict"]["recall"],
+                                           recall=v["value"]["dict"]["precision"])}} for v in right]
+        ok, message, _ = _judge(tmp_path, key, {"values": swapped})
+        assert not ok and ("swapped precision and recall" in message or "further test cases" in message)
+        transposed = [{"value": {"dict": dict(v["value"]["dict"], confusion=[list(r) for r in zip(*v["value"]["dict"]["confusion"])])}}
+                      for v in right]
+        assert not _judge(tmp_path, key, {"values": transposed})[0]
+    key = f"{A}.q10.report#hidden"
+    cases = judge.requests([key], "smoke")[key]["cases"]
+    nan_for_zero = []                      # 0/0 reported as NaN (NumPy without a guard) is accepted
+    for c in cases:
+        r = per_class_report(*c)
+        predicted = [sum(row[j] for row in r["confusion"]) for j in range(c[2])]
+        nan_for_zero.append({"value": {"dict": dict(r, precision=[p if n else "nan" for p, n in zip(r["precision"], predicted)])}})
+    assert _judge(tmp_path, key, {"values": nan_for_zero})[0]
+    ok, message, _ = _judge(tmp_path, f"{A}.q10.report", {"values": [{"value": {"repr": "<object>"}}] * 2})
+    assert not ok and "did not return a dict" in message
+
+
+def test_predict_xray_on_heldout_files_accuracy_and_every_class_recall(tmp_path):
+    truth = [0] * 20 + [1] * 20 + [2] * 20
+    private, labels = _triage_private(tmp_path, truth)
+    key = f"{A}.q10.predict#hidden"
+    files = sorted(labels)
+    evidence = lambda predicted: {"function": "predict_xray", "files": len(files), "errors": {},
+                                  "labels": dict(zip(files, predicted))}
+    names = ["COVID-19", "Normal", "pneumonia"]              # spelt as students spell them
+    ok, message, _ = _judge(tmp_path, key, evidence([names[y] for y in truth]), private=private)
+    assert ok and "recall per class: COVID19 1.00" in message, message
+    assert _judge(tmp_path, key, evidence(truth), private=private)[0]          # class indices are accepted
+    no_covid = [1 if y == 0 else y for y in truth]                         # accuracy 0.67 < 0.85
+    ok, message, _ = _judge(tmp_path, key, evidence(no_covid), private=private)
+    assert not ok and "below the 0.85 accuracy" in message and "COVID19: [0, 20, 0]" in message
+    rare_missed = [1 if y == 0 and i < 9 else y for i, y in enumerate(truth)]  # accuracy 0.85, COVID recall 0.55
+    ok, message, _ = _judge(tmp_path, key, evidence(rare_missed), private=private)
+    assert not ok and "recall of COVID19 is below" in message, message
+    ok, message, _ = _judge(tmp_path, key, evidence(["COVID19"] * 59 + ["flu"]), private=private)
+    assert not ok and "'flu'" in message
+    ok, message, _ = _judge(tmp_path, key, dict(evidence(truth), errors={"00001.png": "OSError: bad"}), private=private)
+    assert not ok and "raised on 1" in message
+    partial = evidence(truth)
+    partial["labels"] = dict(list(partial["labels"].items())[:5])
+    assert not _judge(tmp_path, key, partial, private=private)[0]
+    visible = f"{A}.q10.predict"
+    few = {"function": "predict_xray", "files": 3, "errors": {}, "labels": {f: "NORMAL" for f in files[:3]}}
+    ok, message, _ = _judge(tmp_path, visible, few, private=private)
+    assert ok and "returns class names" in message
+
+
+def test_the_saved_model_is_opened_without_running_its_code(tmp_path):
+    import torch
+    from torch import nn
+    key = f"{A}.q10.saved"
+    work = tmp_path / "work"
+    work.mkdir()
+    ok, message, _ = _judge(tmp_path, key, {}, work=work)
+    assert not ok and "xray_triage.pt or xray_triage.keras" in message
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))
+    torch.save(net.state_dict(), work / "xray_triage.pt")
+    ok, message, _ = _judge(tmp_path, key, {}, work=work)
+    assert ok and "3-way output" in message
+    torch.save(net, work / "xray_triage.pt")                          # a pickled module: code on load
+    ok, message, _ = _judge(tmp_path, key, {}, work=work)
+    assert not ok and "could not be loaded safely" in message
+    torch.save(nn.Linear(8, 2).state_dict(), work / "xray_triage.pt")
+    ok, message, _ = _judge(tmp_path, key, {}, work=work)
+    assert not ok and "expected 3 outputs" in message
+    (work / "xray_triage.pt").unlink()
+    import zipfile
+    def keras_file(units):
+        config = {"class_name": "Functional", "config": {"layers": [
+            {"class_name": "Functional", "config": {"layers": [{"class_name": "Conv2D", "config": {"filters": 8}}]}},
+            {"class_name": "Dense", "config": {"units": 64}}, {"class_name": "Dense", "config": {"units": units}}]}}
+        with zipfile.ZipFile(work / "xray_triage.keras", "w") as zf:
+            zf.writestr("config.json", json.dumps(config))
+    keras_file(3)
+    assert _judge(tmp_path, key, {}, work=work)[0]
+    keras_file(2)
+    ok, message, _ = _judge(tmp_path, key, {}, work=work)
+    assert not ok and "has 2 units" in message

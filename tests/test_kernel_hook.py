@@ -43,7 +43,7 @@ def test_network_is_refused_but_loopback_works():
 
 
 def test_network_guard_is_off_unless_asked():
-    assert hook.callbacks("full", "/data").keys() == {"torch", "torch.optim", "keras", "matplotlib.figure"}
+    assert hook.callbacks("full", "/data").keys() == {"torch", "torch.optim", "torch.nn.functional", "keras", "matplotlib.figure"}
     assert "keras.src.datasets.mnist" in hook.callbacks("smoke", "/data")
     assert "keras.src.datasets.mnist" not in hook.callbacks("smoke", None)   # nothing staged: leave loaders alone
 
@@ -202,3 +202,40 @@ def test_keras_fit_stages_and_smoke_vgg16_weights(tmp_path):
     assert stages[0]["inputs"]["max"] == 200.0 and abs(stages[0]["lr"] - 0.1) < 1e-6
     assert set(stages[1]["trainable_layers"]) == {"block5_conv1", "block5_conv2", "block5_conv3", "dense"}
     assert "VGG16 weights: a random initialisation" in log.read_text()
+
+
+def test_class_weights_and_frozen_parameters_are_seen_as_training_uses_them():
+    code = """
+    import numpy as np
+    import torch
+    from torch import nn
+    import torch.nn.functional as F
+    from autograder.kernel import training
+    model = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 3))
+    for p in model[0].parameters():
+        p.requires_grad = False                                  # a frozen base, still given to the optimizer
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor([4.0, 1.0, 1.33]))
+    for _ in range(3):
+        opt.zero_grad(); loss_fn(model(torch.randn(5, 4)), torch.tensor([0, 1, 2, 1, 1])).backward(); opt.step()
+    with torch.no_grad():                                        # evaluation with another weight: not training
+        F.cross_entropy(model(torch.randn(2, 4)), torch.tensor([0, 1]), weight=torch.ones(3))
+    entries = training._torch_entries(model)
+    print("WEIGHTS", training.loss_weights())
+    print("STEPPED", sorted(e.ref().shape[0] for e in entries))
+    """
+    out = _run(code)
+    assert "WEIGHTS [{'loss': 'cross_entropy', 'weight': [4.0, 1.0, 1.3300000" in out.stdout, out.stderr[-2000:]
+    assert "'calls': 3" in out.stdout and out.stdout.count("'loss'") == 1
+    assert "STEPPED [3, 3]" in out.stdout                        # the head's weight and bias, not the frozen layer
+    code = """
+    import numpy as np
+    import keras
+    from autograder.kernel import training
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(np.zeros((6, 3)), np.array([0, 1, 2, 1, 1, 1]), class_weight={0: 4.0, 1: 1.0, 2: 1.33}, verbose=0)
+    print("KERAS", training.keras_class_weights())
+    """
+    out = _run(code)
+    assert "KERAS [{'0': 4.0, '1': 1.0, '2': 1.33}]" in out.stdout, out.stderr[-2000:]

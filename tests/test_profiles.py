@@ -6,7 +6,7 @@ from autograder import calibrate, profiles
 
 QUESTIONS = ["cnn_foundations.q6", "cnn_foundations.q7", "cnn_foundations.q8",
              "cnn_foundations.q9", "cnn_foundations.q10", "cnn_architectures.q6",
-             "cnn_architectures.q7", "cnn_architectures.q9"]
+             "cnn_architectures.q7", "cnn_architectures.q9", "cnn_architectures.q10"]
 
 
 @pytest.mark.parametrize("profile", ["smoke", "full"])
@@ -55,7 +55,15 @@ def test_calibration_grades_exactly_the_notebooks_with_a_threshold(repo):
     assert picked == ["03-keras-mnist", "04-keras-cifar10", "05-pytorch-mnist", "06-image-folder", "07-chest-xray"]
     picked = sorted(nb.stem for nb in (repo / "release" / "cnn_architectures").glob("*.ipynb")
                     if calibrate.measures_heldout(nb))
-    assert picked == ["02-lenet5", "03-vgg16-transfer", "05-inception-cifar10"]
+    assert picked == ["02-lenet5", "03-vgg16-transfer", "05-inception-cifar10", "06-xray-triage"]
     only_q7 = [nb.stem for nb in sorted((repo / "release" / "cnn_architectures").glob("*.ipynb"))
                if calibrate.measures_heldout(nb, ["q7"])]
     assert only_q7 == ["03-vgg16-transfer"]                 # --question q7 grades only that notebook
+
+
+def test_the_per_class_recall_floor_is_calibrated_too():
+    table = calibrate.summary(pd.read_csv(calibrate.csv_path("smoke"))).set_index(["assignment", "question"])
+    row = table.loc[("cnn_architectures", "q10.min_class_recall")]
+    floor = profiles.settings("cnn_architectures.q10", "smoke")["min_class_recall"]
+    assert row["seeds"] >= 3 and floor <= row["min"] - calibrate.MARGIN
+    assert floor >= 1 / 3 + 0.1, "a floor at chance would let a model that ignores a class pass"

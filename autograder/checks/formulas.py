@@ -79,6 +79,19 @@ def conv_params_on_image(h: int, w: int, c: int, filters: int, k: int) -> int:
     return conv_params(k, k, c, filters)
 
 
+def per_class_report(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> dict[str, list]:
+    """Confusion matrix (rows: true class, columns: predicted), per-class precision and recall;
+    a class never predicted (or never present) has precision (recall) 0, as scikit-learn reports it."""
+    confusion = [[0] * n_classes for _ in range(n_classes)]
+    for t, p in zip(y_true, y_pred):
+        confusion[t][p] += 1
+    predicted = [sum(row[c] for row in confusion) for c in range(n_classes)]
+    actual = [sum(row) for row in confusion]
+    return {"confusion": confusion,
+            "precision": [confusion[c][c] / predicted[c] if predicted[c] else 0.0 for c in range(n_classes)],
+            "recall": [confusion[c][c] / actual[c] if actual[c] else 0.0 for c in range(n_classes)]}
+
+
 def receptive_field(layers: Iterable[tuple[int, int]]) -> int:
     """Receptive field of a stack of ``(kernel, stride)`` layers: ``r += (k-1)*j; j *= s``."""
     r, j = 1, 1

@@ -119,6 +119,14 @@ _ENTRIES = [
           "(OCT) and Chest X-Ray Images for Classification, Mendeley Data v2, "
           "doi:10.17632/rscbjbr9sj.2",
           note="no upstream hash; pin it: python -m autograder fetch chest_xray --pin"),
+    Entry("xray_triage",
+          "https://www.kaggle.com/api/v1/datasets/download/tawsifurrahman/covid19-radiography-database",
+          None, "dataset", "covid19-radiography-database.zip",
+          "Kaggle licence terms of the COVID-19 Radiography Database (cite M.E.H. Chowdhury et al., IEEE "
+          "Access 2020, doi:10.1109/ACCESS.2020.3010287, and T. Rahman et al., Comput. Biol. Med. 2021, "
+          "doi:10.1016/j.compbiomed.2021.104319)",
+          note="no upstream hash; pin it: python -m autograder fetch xray_triage --pin (Kaggle may ask to "
+               "sign in: then download the zip in a browser and place it in the cache as this file name)"),
     _keras_weights("vgg16", "vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels",
                    "64373286793e3c8b2b4e3219cbf3544b",
                    f"CC BY 4.0; K. Simonyan, A. Zisserman, 2014; {IMAGENET}"),

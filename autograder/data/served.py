@@ -23,7 +23,11 @@ from .. import profiles
 from . import cache, sources, standins
 
 SERVED_LOG_ENV = "AUTOGRADER_SERVED_LOG"
-FOLDERS = ("custom_images", "chest_xray")
+FOLDERS = ("custom_images", "chest_xray", "xray_triage")
+# the smoke stand-in of the three-class triage set keeps the real one's imbalance (few COVID-19 images)
+TRIAGE_SMOKE_TRAIN = {"COVID19": 40, "NORMAL": 160, "PNEUMONIA": 120}
+# COVID-19 Radiography Database folders -> the triage classes (Lung_Opacity is not one of them)
+TRIAGE_FULL_CLASSES = {"COVID": "COVID19", "Normal": "NORMAL", "Viral Pneumonia": "PNEUMONIA"}
 FASHION_FOLDER_CLASSES = {0: "tshirt", 1: "trouser", 7: "sneaker", 8: "bag"}
 
 _DESCRIPTIONS = {
@@ -36,6 +40,10 @@ _DESCRIPTIONS = {
     ("custom_images", "full"): "TensorFlow flower_photos (5 classes), 80/20 split into train/ and test/",
     ("chest_xray", "smoke"): f"{standins.XRAY_STANDIN}: 200 train + 50 test images per class",
     ("chest_xray", "full"): "Chest X-ray Images (Pneumonia), Kermany et al. 2018: train/ and test/",
+    ("xray_triage", "smoke"): (f"{standins.TRIAGE_STANDIN}: 40 COVID19 / 160 NORMAL / 120 PNEUMONIA train "
+                               "images (128x128 grayscale), 40 per class held out"),
+    ("xray_triage", "full"): ("COVID-19 Radiography Database (Chowdhury et al. 2020, Rahman et al. 2021): COVID, "
+                              "Normal and Viral Pneumonia as COVID19 / NORMAL / PNEUMONIA, 80/20 split into train/ and test/"),
 }
 
 
@@ -203,6 +211,27 @@ def _split_folder(src: Path, dest: Path, test_fraction: float = 0.2) -> Path:
     return dest
 
 
+def _triage_split(src: Path, dest: Path, test_fraction: float = 0.2) -> Path:
+    """The COVID-19 Radiography Database (``<class>/images/*.png``) as ``dest/{train,test}/<triage class>/``."""
+    if (dest / ".complete").is_file():
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    rng = np.random.default_rng(0)
+    for folder, cls in TRIAGE_FULL_CLASSES.items():
+        images = src / folder / "images"
+        files = sorted(images.glob("*.png")) if images.is_dir() else []
+        if not files:
+            raise FileNotFoundError(f"{images}: no PNG images; expected the COVID-19 Radiography Database layout "
+                                    f"<class>/images/*.png with classes {sorted(TRIAGE_FULL_CLASSES)}")
+        n_test = int(len(files) * test_fraction)
+        for i, j in enumerate(rng.permutation(len(files))):
+            split = "test" if i < n_test else "train"
+            (dest / split / cls).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(files[j], dest / split / cls / files[j].name)
+    (dest / ".complete").write_text("split")
+    return dest
+
+
 def fashion_folder(root: Path, n_train: int, n_test: int, size: int = 64, seed: int = 0) -> Path:
     """Real Fashion-MNIST images as ``root/{train,test}/<class>/*.png``, upscaled once to ``size``
     so that loaders need no resizing (their interpolation methods differ). Written once."""
@@ -227,7 +256,7 @@ def fashion_folder(root: Path, n_train: int, n_test: int, size: int = 64, seed: 
 
 
 def image_folder(name: str, profile: str | None = None) -> Path:
-    """A class-per-folder tree with ``train/`` and held-out ``test/``: "custom_images" or "chest_xray"."""
+    """A class-per-folder tree with ``train/`` and held-out ``test/``: "custom_images", "chest_xray" or "xray_triage"."""
     profile = _profile(profile)
     if name not in FOLDERS:
         raise KeyError(f"unknown image folder {name!r}; choose one of {FOLDERS}")
@@ -236,11 +265,19 @@ def image_folder(name: str, profile: str | None = None) -> Path:
         root = cache.served_dir() / f"smoke-{name}"
         if name == "custom_images":
             return fashion_folder(root, n_train=200, n_test=50)
+        if name == "xray_triage":
+            return standins.triage_folder(root, TRIAGE_SMOKE_TRAIN, size=128, n_test_per_class=40)
         return standins.xray_folder(root, n_per_class=200, size=64, n_test_per_class=50)
     if name == "custom_images":
         extracted = _extract("flowers")
         photos = next(p for p in extracted.rglob("flower_photos") if p.is_dir())
         return _split_folder(photos, cache.served_dir() / "flowers-split")
+    if name == "xray_triage":
+        extracted = _extract("xray_triage")
+        database = next((p.parent for p in extracted.rglob("COVID") if (p / "images").is_dir()), None)
+        if database is None:
+            raise FileNotFoundError(f"{extracted}: no COVID/images folder; is this the COVID-19 Radiography Database zip?")
+        return _triage_split(database, cache.served_dir() / "xray-triage-split")
     extracted = _extract("chest_xray")
     return next(p.parent for p in extracted.rglob("train") if (p / "NORMAL").is_dir())
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import served
 
-VERSION = 2
+VERSION = 3
 ARRAYS = ("mnist", "cifar10")
 
 
@@ -61,7 +61,9 @@ def _stage_folder(name: str, profile: str, student: Path, private: Path) -> str:
             with Image.open(path) as im:
                 im.save(target)
         labels[target.name] = label
-    (private / f"{name}.json").write_text(json.dumps({"classes": classes, "labels": labels}))
+    counts = {cls: sum(1 for p in (src / "train" / cls).iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+              for cls in classes}
+    (private / f"{name}.json").write_text(json.dumps({"classes": classes, "labels": labels, "train_counts": counts}))
     return description
 
 
@@ -102,3 +104,8 @@ def heldout_labels(private: Path, name: str) -> np.ndarray:
 
 def heldout_classes(private: Path, name: str) -> list[str]:
     return json.loads((private / f"{name}.json").read_text())["classes"]
+
+
+def train_counts(private: Path, name: str) -> dict[str, int]:
+    """How many training images each class of folder ``name`` has (what class weights are computed from)."""
+    return json.loads((private / f"{name}.json").read_text())["train_counts"]

@@ -17,6 +17,8 @@ from . import sources
 CIFAR_STANDIN = "fashion-mnist-32x32x3 (stand-in for CIFAR-10)"
 XRAY_STANDIN = "synthetic-xray (stand-in for the chest X-ray set)"
 XRAY_CLASSES = ("NORMAL", "PNEUMONIA")
+TRIAGE_STANDIN = "synthetic-xray-3class (stand-in for the COVID-19 Radiography Database)"
+TRIAGE_CLASSES = ("COVID19", "NORMAL", "PNEUMONIA")
 MARKER = ".complete"
 VERSION = 1
 
@@ -38,9 +40,10 @@ def cifar_shaped_fashion(n_train: int = 10000, n_test: int = 2000, seed: int = 0
     return shape(xtr[itr], ytr[itr]), shape(xte[ite], yte[ite])
 
 
-def _write_tree(root: Path, params: dict, classes: tuple[str, ...], n_train: int, n_test: int,
-                render: Callable[[np.random.Generator, str], np.ndarray], seed: int) -> Path:
-    """Write ``root/{train,test}/<class>/*.png`` once per parameter set."""
+def _write_tree(root: Path, params: dict, classes: tuple[str, ...], n_train: int | dict[str, int],
+                n_test: int, render: Callable[[np.random.Generator, str], np.ndarray], seed: int) -> Path:
+    """Write ``root/{train,test}/<class>/*.png`` once per parameter set (``n_train`` per class, or one
+    count for every class)."""
     from PIL import Image
 
     root = Path(root)
@@ -51,8 +54,9 @@ def _write_tree(root: Path, params: dict, classes: tuple[str, ...], n_train: int
     marker.unlink(missing_ok=True)
     for split in ("train", "test"):
         shutil.rmtree(root / split, ignore_errors=True)
-    for s, (split, n) in enumerate((("train", n_train), ("test", n_test))):
+    for s, (split, count) in enumerate((("train", n_train), ("test", n_test))):
         for c, cls in enumerate(classes):
+            n = count[cls] if isinstance(count, dict) else count
             rng = np.random.default_rng([seed, s, c])
             folder = root / split / cls
             folder.mkdir(parents=True, exist_ok=True)
@@ -84,6 +88,11 @@ def _xray(size: int) -> Callable[[np.random.Generator, str], np.ndarray]:
         in_lung = (lungs[0] <= 1) | (lungs[1] <= 1)
         img = img + np.where(in_lung, 0.12 * ribs ** 4, 0)
         img = img + np.where(np.abs(xx - 0.5 - dx) < 0.035, 0.2, 0) * body  # spine
+        if cls == "COVID19":          # bilateral, peripheral, lower-zone ground-glass haze
+            for side, lung in zip((-1, 1), lungs):
+                edge = np.clip(side * (xx - 0.5 - dx) / (0.3 * scale), 0, 1) ** 2
+                low = np.clip((yy - 0.45 - dy) / 0.3, 0, 1)
+                img = img + rng.uniform(0.25, 0.4) * edge * low * (lung <= 1.1)
         if cls == "PNEUMONIA":
             lung = lungs[rng.integers(2)]
             for _ in range(rng.integers(2, 5)):
@@ -105,3 +114,12 @@ def xray_folder(root: str | Path, n_per_class: int = 100, size: int = 64,
     n_test = max(1, n_per_class // 4) if n_test_per_class is None else n_test_per_class
     return _write_tree(Path(root), {"kind": "xray", "size": size}, XRAY_CLASSES,
                        n_per_class, n_test, _xray(size), seed)
+
+
+def triage_folder(root: str | Path, n_train: dict[str, int], size: int = 64, n_test_per_class: int = 40,
+                  seed: int = 0) -> Path:
+    """Three synthetic classes laid out like the COVID-19 Radiography Database, with its imbalance:
+    ``root/{train,test}/{COVID19,NORMAL,PNEUMONIA}/`` (COVID-19 adds a faint haze at the periphery of
+    both lower lungs; pneumonia, focal opacities in one lung)."""
+    return _write_tree(Path(root), {"kind": "xray3", "size": size}, TRIAGE_CLASSES,
+                       dict(n_train), n_test_per_class, _xray(size), seed)

@@ -168,6 +168,36 @@ SPECS.update({
 })
 
 
+# Q10: three-class X-ray triage with limited data (a pretrained base, class weights, per-class results)
+TRIAGE = "xray_triage"
+
+
+def _triage_input(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"image": {"sizes": [row["image_size"]], "channels": 3}, "classes": 3}
+
+
+REPORT_VISIBLE = [([0, 1, 2, 2, 1, 0], [0, 2, 2, 2, 1, 1], 3), ([0, 0, 1, 1, 2, 2], [0, 0, 1, 1, 2, 2], 3)]
+REPORT_HIDDEN = REPORT_VISIBLE + [([0, 0, 0, 1, 2, 2, 2, 2], [0, 1, 1, 1, 2, 0, 2, 2], 3),
+                                  ([2, 2, 1, 1, 1, 0], [1, 1, 1, 1, 1, 0], 3),          # class 2 never predicted
+                                  ([1, 1, 1, 1], [1, 0, 1, 1], 3),                      # class 2 never present
+                                  ([0, 1, 2, 3, 3, 2], [0, 1, 3, 3, 2, 2], 4)]
+SPECS.update({
+    f"{A}.q10.weights": Spec("class_weights", f"{A}.q10", {"names": ["class_weights", "class_weight"]},
+                             {"dataset": TRIAGE, "tolerance": 0.25}),
+    f"{A}.q10.model": Spec("model", f"{A}.q10", _triage_input, {"outputs": (3,)}),
+    f"{A}.q10.frozen": Spec("frozen", f"{A}.q10", _triage_input, {"min_frozen": 1_000_000, "min_frozen_share": 0.5}),
+    f"{A}.q10.report": Spec("function", f"{A}.q10", {"function": "per_class_report", "cases": [list(c) for c in REPORT_VISIBLE]},
+                            {"reference": "per_class_report", "report": True}),
+    f"{A}.q10.report#hidden": Spec("function", f"{A}.q10", {"function": "per_class_report", "cases": [list(c) for c in REPORT_HIDDEN]},
+                                   {"reference": "per_class_report", "report": True}),
+    f"{A}.q10.saved": Spec("saved", f"{A}.q10", {}, {"files": ["xray_triage.pt", "xray_triage.keras"], "outputs": 3}),
+    f"{A}.q10.predict": Spec("predict_files", f"{A}.q10", {"function": "predict_xray", "folder": TRIAGE, "limit": 5},
+                             {"dataset": TRIAGE}),
+    f"{A}.q10.predict#hidden": Spec("predict_files", f"{A}.q10", {"function": "predict_xray", "folder": TRIAGE},
+                                    {"dataset": TRIAGE, "score": True}),
+})
+
+
 def request_for(key: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """What the kernel must measure for ``key`` (inputs only), given the question's budget row."""
     spec = SPECS[key]

@@ -71,6 +71,7 @@ REFERENCES: dict[str, Callable[..., Any]] = {
     "fit_diagnosis": formulas.fit_diagnosis,
     "dense_params_on_image": formulas.dense_params_on_image,
     "conv_params_on_image": formulas.conv_params_on_image,
+    "per_class_report": formulas.per_class_report,
 }
 
 
@@ -98,6 +99,11 @@ def function(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Contex
             if not isinstance(text, str) or formulas.fit_label(text) != want:
                 wrong.append((case, f"returned {text!r}, expected a diagnosis naming {want!r}"))
             continue
+        if expect.get("report"):             # a dict of per-class numbers
+            problem = _report_problem(value, want)
+            if problem:
+                wrong.append((case, problem))
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isclose(value, want, rel_tol=1e-9, abs_tol=1e-9):
             wrong.append((case, f"returned {value!r}, expected {want!r}"))
     if not wrong:
@@ -107,6 +113,40 @@ def function(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Contex
                      "(their inputs are not shown); check rounding and edge cases")
     case, what = wrong[0]
     raise Failed(f"{_call(name, case)} {what}")
+
+
+def _numbers(value: Any) -> list[float] | None:
+    """A list of finite numbers from evidence (``"nan"`` read as NaN), else None."""
+    if not isinstance(value, list):
+        return None
+    out = []
+    for v in value:
+        number = _number(v)
+        if number is None and v not in ("nan", None):
+            return None
+        out.append(math.nan if number is None else number)
+    return out
+
+
+def _report_problem(value: Any, want: Mapping[str, list]) -> str | None:
+    """What is wrong with a returned per-class report (``{"confusion", "precision", "recall"}``), or None."""
+    got = value.get("dict") if isinstance(value, dict) else None
+    if not isinstance(got, dict) or not {"confusion", "precision", "recall"} <= set(got):
+        return "did not return a dict with 'confusion', 'precision' and 'recall'"
+    rows = got["confusion"] if isinstance(got["confusion"], list) else None
+    matrix = [_numbers(r) for r in rows] if rows is not None else None
+    if matrix is None or any(r is None for r in matrix) or matrix != want["confusion"]:
+        return (f"returned the confusion matrix {got['confusion']!r}, expected {want['confusion']!r} "
+                "(rows: the true class, columns: the predicted class)")
+    close = lambda a, b: a is not None and len(a) == len(b) and all(
+        math.isclose(x, y, abs_tol=1e-6) or (math.isnan(x) and y == 0.0) for x, y in zip(a, b))
+    precision, recall = _numbers(got["precision"]), _numbers(got["recall"])
+    if close(precision, want["recall"]) and close(recall, want["precision"]) and want["recall"] != want["precision"]:
+        return "swapped precision and recall: recall is the diagonal over the row sums (the true class), precision over the column sums"
+    for name, values in (("precision", precision), ("recall", recall)):
+        if not close(values, want[name]):
+            return f"returned {name} {got[name]!r}, expected {[round(v, 4) for v in want[name]]!r}"
+    return None
 
 
 # ----------------------------------------------------------------------------- models
@@ -662,3 +702,192 @@ VERDICTS: dict[str, Callable[..., str]] = {
     "values": values, "residual": residual, "training_time": training_time,
     "graph": inception, "curves": curves, "first_layer": first_layer, "panels": panels, "transfer": transfer,
 }
+
+
+# ----------------------------------------------------------------------------- limited data: class weights, a frozen base
+def _by_class(weight: Any, classes: list[str]) -> list[float] | None:
+    """A weight vector (indexed like the sorted class folders) or mapping (index or class name) per class."""
+    if isinstance(weight, dict):
+        lookup = {str(k).lower(): v for k, v in weight.items()}
+        values = [lookup.get(str(i), lookup.get(c.lower())) for i, c in enumerate(classes)]
+    elif isinstance(weight, list):
+        values = weight
+    else:
+        return None
+    numbers = [_number(v) for v in values]
+    return numbers if len(numbers) == len(classes) and all(n is not None and n > 0 for n in numbers) else None
+
+
+def _inverse_frequency(weights: list[float], counts: list[int], tolerance: float) -> bool:
+    products = [w * n for w, n in zip(weights, counts)]
+    return max(products) <= (1 + tolerance) * min(products)
+
+
+def class_weights(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """Weights that training used are inversely proportional to the training images per class."""
+    from ..data.staging import heldout_classes, train_counts
+    _found(evidence)
+    classes = heldout_classes(ctx.private_dir, expect["dataset"])
+    table = train_counts(ctx.private_dir, expect["dataset"])
+    counts = [int(table[c]) for c in classes]
+    shown = ", ".join(f"{c} {n}" for c, n in zip(classes, counts))
+    tolerance = float(expect.get("tolerance", 0.25))
+    used = [u for u in evidence.get("used") or [] if isinstance(u, dict)]
+    for entry in used:
+        weights = _by_class(entry.get("weight"), classes)
+        if weights and _inverse_frequency(weights, counts, tolerance):
+            ratio = ", ".join(f"{c} {w / min(weights):.2f}" for c, w in zip(classes, weights))
+            return f"training used class weights inversely proportional to the class counts ({shown}): {ratio} ({entry.get('how')})"
+    stored = evidence.get("stored") or {}
+    if used:
+        found = _by_class(used[0].get("weight"), classes)
+        what = ", ".join(f"{c} {w:.3g}" for c, w in zip(classes, found)) if found else repr(used[0].get("weight"))[:80]
+        raise Failed(f"training used the class weights {what}; with {shown} training images the rare class must weigh "
+                     "the most: weight_c = total / (classes x count_c), i.e. inversely proportional to each class's count")
+    if stored:
+        raise Failed(f"`{next(iter(stored))}` is computed but training never used it: pass it to the loss "
+                     "(nn.CrossEntropyLoss(weight=...)) or to fit(class_weight=...)")
+    raise Failed(f"no class weights were used in training (training images: {shown}): give the loss "
+                 "nn.CrossEntropyLoss(weight=...) or pass fit(class_weight=...)")
+
+
+def frozen(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """Transfer learning with limited data: most of the model (a pretrained base) stays frozen, its new head trains."""
+    _found(evidence)
+    params, trained = _number(evidence.get("params")), _number(evidence.get("trained"))
+    if params is None or trained is None or params <= 0:
+        raise Failed("the graded model's parameters could not be counted")
+    if trained == 0:
+        raise Failed(f"`{evidence.get('name')}` was never seen training (no optimizer step, no completed fit)")
+    frozen_count = params - trained
+    need, share = int(expect["min_frozen"]), float(expect["min_frozen_share"])
+    if frozen_count < need or frozen_count < share * params:
+        raise Failed(f"training changed {int(trained):,} of the model's {int(params):,} parameters: a pretrained base "
+                     f"should stay frozen (at least {share:.0%} and {need:,} parameters) so the few images train only the new head")
+    if not evidence.get("head_trained"):
+        raise Failed(f"the output layer `{evidence.get('head')}` never trained: the new 3-way head is what learns")
+    return (f"`{evidence.get('name')}`: {int(frozen_count):,} of {int(params):,} parameters frozen, "
+            f"{int(trained):,} trained (the head `{evidence.get('head')}` included)")
+
+
+def _class_of(label: Any, classes: list[str]) -> int | None:
+    if isinstance(label, bool):
+        return None
+    if isinstance(label, int):
+        return label if 0 <= label < len(classes) else None
+    if isinstance(label, str):
+        key = "".join(ch for ch in label.lower() if ch.isalnum())
+        names = ["".join(ch for ch in c.lower() if ch.isalnum()) for c in classes]
+        for i, name in enumerate(names):
+            if key == name or (name.startswith("covid") and key.startswith("covid")):
+                return i
+    return None
+
+
+def predicted_files(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """The answer's prediction function on held-out files: class names it returns, then (hidden) accuracy and
+    the recall of every class, with the confusion matrix in the feedback."""
+    from ..data.staging import heldout_classes
+    import json
+    _found(evidence)
+    name = evidence.get("function") or request["function"]
+    classes = heldout_classes(ctx.private_dir, expect["dataset"])
+    labels = evidence.get("labels") if isinstance(evidence.get("labels"), dict) else {}
+    errors = evidence.get("errors") if isinstance(evidence.get("errors"), dict) else {}
+    if errors:
+        first = next(iter(errors.values()))
+        raise Failed(f"`{name}` raised on {len(errors)} held-out image file(s): {first}")
+    files = evidence.get("files")
+    if not labels or len(labels) != files:
+        raise Failed(f"`{name}` was not called on every held-out file")
+    unreadable = [v for v in labels.values() if _class_of(v, classes) is None]
+    if unreadable:
+        raise Failed(f"`{name}` returned {unreadable[0]!r}: return the class name, one of {classes}")
+    if not expect.get("score"):
+        return f"`{name}` returns class names ({', '.join(sorted({str(v) for v in labels.values()}))})"
+    table = json.loads((ctx.private_dir / f"{expect['dataset']}.json").read_text())["labels"]
+    if set(labels) != set(table):
+        raise Failed(f"`{name}` was not called on the held-out files")
+    truth = [int(table[f]) for f in sorted(table)]
+    predicted = [_class_of(labels[f], classes) for f in sorted(table)]
+    report = formulas.per_class_report(truth, predicted, len(classes))
+    acc = sum(t == p for t, p in zip(truth, predicted)) / len(truth)
+    low = min(report["recall"])
+    threshold, need = float(ctx.settings["min_accuracy"]), float(ctx.settings["min_class_recall"])
+    ctx.metrics.append({"question": ctx.question, "metric": "heldout_accuracy", "value": acc,
+                        "threshold": threshold, "profile": ctx.profile})
+    ctx.metrics.append({"question": ctx.question, "metric": "min_class_recall", "value": low,
+                        "threshold": need, "profile": ctx.profile})
+    recalls = ", ".join(f"{c} {r:.2f}" for c, r in zip(classes, report["recall"]))
+    matrix = "; ".join(f"{c}: {row}" for c, row in zip(classes, report["confusion"]))
+    measured = (f"held-out accuracy {acc:.3f} on {len(truth)} images the notebook never saw; recall per class: {recalls} "
+                f"(confusion, rows = true class: {matrix})")
+    if acc >= threshold and low >= need:
+        return f"{measured}: at least {threshold:.2f} accuracy and {need:.2f} recall per class required"
+    if acc < threshold:
+        hint = (" — a model at chance level: check that the frozen base runs in eval mode (its BatchNorm statistics), "
+                "that predict_xray prepares images like training, and that the head trains" if acc <= 1 / len(classes) + 0.08 else "")
+        raise Failed(f"{measured}, below the {threshold:.2f} accuracy required{hint}")
+    worst = classes[report["recall"].index(low)]
+    raise Failed(f"{measured}: the recall of {worst} is below the {need:.2f} required for every class — "
+                 "with few images of a class, weight the loss by class or rebalance the batches")
+
+
+def saved_model(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """A saved model next to the notebook, opened by the judge without running code: a PyTorch state_dict
+    (``torch.load(weights_only=True)``) or a ``.keras`` archive (its config read as JSON), with a 3-way output."""
+    candidates = [(ctx.work_dir / f) if ctx.work_dir else Path(f) for f in expect["files"]]
+    found = [p for p in candidates if p.is_file() and not p.is_symlink()]
+    if not found:
+        raise Failed(f"no saved model next to the notebook: save it as {' or '.join(expect['files'])}")
+    path = found[0]
+    outputs = int(expect["outputs"])
+    if path.stat().st_size > 2 * 2**30:
+        raise Failed(f"{path.name} is larger than 2 GiB")
+    if path.suffix == ".keras":
+        import json
+        import zipfile
+        try:
+            with zipfile.ZipFile(path) as archive:
+                config = json.loads(archive.read("config.json"))
+        except Exception:
+            raise Failed(f"{path.name} is not a saved Keras model (model.save writes a zip with config.json)") from None
+        units = [c.get("config", {}).get("units") for c in _keras_layer_configs(config)]
+        units = [u for u in units if isinstance(u, int)]
+        if not units or units[-1] != outputs:
+            raise Failed(f"{path.name}: its last Dense layer has {units[-1] if units else 'no'} units, expected {outputs}")
+        return f"{path.name}: a saved Keras model with a {outputs}-way output"
+    import torch
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise Failed(f"{path.name} could not be loaded safely (torch.load(weights_only=True): {type(err).__name__}); "
+                     "save the weights: torch.save(model.state_dict(), ...)") from None
+    if hasattr(state, "state_dict") and not isinstance(state, dict):
+        state = state.state_dict()
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    tensors = [v for v in state.values() if isinstance(v, torch.Tensor)] if isinstance(state, dict) else []
+    if not tensors:
+        raise Failed(f"{path.name} holds no weights: save them with torch.save(model.state_dict(), ...)")
+    matrices = [t for t in tensors if t.dim() == 2]
+    if not matrices or matrices[-1].shape[0] != outputs:
+        raise Failed(f"{path.name}: its last weight matrix has shape {tuple(matrices[-1].shape) if matrices else None}, "
+                     f"expected {outputs} outputs")
+    total = sum(int(t.numel()) for t in tensors if t.is_floating_point())
+    return f"{path.name}: {len(tensors)} tensors, {total:,} weights, a {outputs}-way output"
+
+
+def _keras_layer_configs(config: Any) -> list[dict[str, Any]]:
+    """Every layer config of a saved Keras model, nested models included, in order."""
+    out = []
+    if isinstance(config, dict):
+        layers = config.get("config", {}).get("layers") if isinstance(config.get("config"), dict) else None
+        if isinstance(layers, list):
+            for layer in layers:
+                out += _keras_layer_configs(layer) or [layer]
+    return out
+
+
+VERDICTS.update({"class_weights": class_weights, "frozen": frozen, "predict_files": predicted_files,
+                 "saved": saved_model})

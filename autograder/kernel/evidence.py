@@ -90,6 +90,8 @@ def _value(result: Any) -> Any:
         return [_value(r) for r in result]
     if isinstance(result, str):
         return {"str": result[:200]}
+    if isinstance(result, dict) and len(result) <= 20:
+        return {"dict": {str(k)[:50]: _value(v) for k, v in result.items()}}
     return {"repr": repr(result)[:100]}
 
 
@@ -700,11 +702,109 @@ def transfer_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path
             "shown": [f"graded {discover.describe_model(found)}: {len(stages)} training stage(s) (fit calls)"]}
 
 
+# ----------------------------------------------------------------------------- limited data: the triage question
+def _floats(value: Any) -> list[float] | dict[str, float] | None:
+    """A class-weight vector or mapping as plain numbers (None when it is neither)."""
+    if isinstance(value, dict):
+        try:
+            return {str(k): float(v) for k, v in list(value.items())[:100]}
+        except Exception:
+            return None
+    try:
+        values = _array(value)
+        if values is None and isinstance(value, (list, tuple)):
+            import numpy as np
+            values = np.asarray(value, dtype="float64")
+        if values is None or values.ndim != 1 or values.size > 100:
+            return None
+        return [float(v) for v in values.tolist()]
+    except Exception:
+        return None
+
+
+def class_weight_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The class weights training used (a PyTorch loss's ``weight``, Keras ``fit(class_weight=...)``, as the
+    hook saw them) and, for the feedback only, the ones the answer stores under a conventional name."""
+    from . import training
+    used = [{"how": f"the weight of F.{e['loss']} in training ({e['calls']} batches)", "weight": e["weight"]}
+            for e in training.loss_weights()]
+    used += [{"how": "fit(class_weight=...)", "weight": w} for w in training.keras_class_weights()]
+    stored = {name: v for name in request.get("names", []) if name in ns and (v := _floats(ns[name])) is not None}
+    return {"used": used, "stored": stored,
+            "shown": [f"class weights seen in training: {len(used)}" + (f"; stored: {', '.join(stored)}" if stored else "")]}
+
+
+def frozen_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """How much of the graded model training changed: parameters stepped by an optimizer (PyTorch) or
+    trainable in every ``fit`` (Keras), and whether its output layer was among them."""
+    from . import training
+    found = discover.model(ns, fits=_fits(request))
+    kind = discover.framework(found.obj)
+    facts: dict[str, Any] = {"name": found.name, "framework": kind, "params": discover.count_params(found.obj, kind),
+                             "shown": [f"graded {discover.describe_model(found)}"]}
+    if kind == "torch":
+        stepped = {id(e.ref()) for e in training._torch_entries(found.obj) if e.count}
+        params = list(found.obj.named_parameters())
+        trained = [(n, p) for n, p in params if id(p) in stepped]
+        last = next((n for n, p in reversed(params) if p.dim() == 2), params[-1][0] if params else None)
+        facts.update(trained=int(sum(p.numel() for _, p in trained)), trained_names=[n for n, _ in trained][:40],
+                     head=last, head_trained=any(n == last for n, _ in trained), stages=None)
+    else:
+        stages = training.keras_stages(found.obj)
+        last = found.obj.layers[-1].name if getattr(found.obj, "layers", None) else None
+        facts.update(stages=[{k: s.get(k) for k in ("trainable", "frozen", "trainable_layers")} for s in stages],
+                     head=last, trained=max((s["trainable"] for s in stages), default=0),
+                     head_trained=bool(stages) and all(last in s["trainable_layers"] for s in stages))
+    return facts
+
+
+def _label(value: Any) -> Any:
+    """One prediction as the judge reads it: a class name, an index, or what it was."""
+    if isinstance(value, str):
+        return value[:40]
+    if isinstance(value, bool):
+        return {"repr": repr(value)}
+    try:
+        import numbers
+        if isinstance(value, numbers.Integral) or (hasattr(value, "item") and getattr(value, "size", 2) == 1):
+            item = value.item() if hasattr(value, "item") else value
+            if isinstance(item, (int, float)) and float(item).is_integer():
+                return int(item)
+    except Exception:
+        pass
+    if isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
+        return value[0][:40]                   # ("COVID19", 0.93): the label first
+    if isinstance(value, dict) and isinstance(value.get("label"), str):
+        return value["label"][:40]
+    return {"repr": repr(value)[:60]}
+
+
+def predicted_files(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The answer's own prediction function called on unlabelled held-out image files (their paths)."""
+    name = request["function"]
+    fn = ns.get(name)
+    if not callable(fn):
+        raise NotFound(f"no function `{name}` defined (check the spelling and run its cell)")
+    folder = Path(os.environ[env.DATA]) / "heldout" / request["folder"]
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".png")[: request.get("limit") or None]
+    labels, errors = {}, {}
+    for path in files:
+        try:
+            labels[path.name] = _label(fn(str(path)))
+        except Exception as err:
+            errors[path.name] = _short(err, 160)
+            if len(errors) >= 3 and not labels:
+                break
+    return {"function": name, "labels": labels, "errors": errors, "files": len(files),
+            "shown": [f"called `{name}` on {len(files)} held-out image files"]}
+
+
 COLLECTORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Path], dict[str, Any]]] = {
     "function": function_values, "arrays": array_values, "model": model_facts, "predictions": predictions,
     "loaders": loader_facts, "preprocessed": array_facts, "iterator": iterator_facts,
     "history": history_facts, "app": app_facts, "ran": lambda request, ns, stem: {},
     "values": named_values, "residual": residual_facts, "training_time": training_time,
     "graph": graph_facts, "curves": curves_facts, "first_layer": first_layer_facts, "panels": first_layer_facts,
-    "transfer": transfer_facts,
+    "transfer": transfer_facts, "class_weights": class_weight_facts, "frozen": frozen_facts,
+    "predict_files": predicted_files, "saved": lambda request, ns, stem: {},
 }

@@ -77,6 +77,10 @@ def _after_torch_optim(module) -> None:
     training.track_torch(module)
 
 
+def _after_torch_functional(module) -> None:
+    training.track_torch_losses(module)
+
+
 def _after_keras(module) -> None:
     from keras.src.utils import rng_utils
     rng_utils.set_random_seed(env.seed())
@@ -178,7 +182,8 @@ def _route_keras_applications(names: tuple[str, ...]) -> Callable:
 
 
 def callbacks(profile: str, data: str | None = None) -> dict[str, Callable]:
-    found: dict[str, Callable] = {"torch": _seed_torch, "torch.optim": _after_torch_optim, "keras": _after_keras,
+    found: dict[str, Callable] = {"torch": _seed_torch, "torch.optim": _after_torch_optim,
+                                  "torch.nn.functional": _after_torch_functional, "keras": _after_keras,
                                   "matplotlib.figure": figures.track}
     if profile == "smoke" and data:
         found.update({

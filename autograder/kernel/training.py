@@ -45,6 +45,7 @@ def track_keras(keras_module) -> None:
             stages = _keras_stages.setdefault(self, [])
             if len(stages) < MAX_STAGES:
                 stage = _stage(self, args[0] if args else kwargs.get("x"))
+                stage["class_weight"] = _class_weight(kwargs.get("class_weight"))
                 stages.append(stage)
         except Exception:
             pass
@@ -64,6 +65,16 @@ def track_keras(keras_module) -> None:
     fit._autograder_tracked = True
     fit.__doc__ = original.__doc__
     model_cls.fit = fit
+
+
+def _class_weight(value: Any) -> dict[str, float] | None:
+    """``fit(class_weight={0: 2.6, 1: 0.7, ...})`` as plain numbers (None when not given or unreadable)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return {str(int(k)): float(v) for k, v in list(value.items())[:1000]}
+    except Exception:
+        return None
 
 
 def _layer_of(path: str) -> str:
@@ -128,6 +139,14 @@ def keras_stages(model: Any) -> list[dict[str, Any]]:
         return []
 
 
+def keras_class_weights() -> list[dict[str, float]]:
+    """The ``class_weight`` of every completed ``fit`` that was given one (any model)."""
+    found = []
+    for stages in list(_keras_stages.values()):
+        found += [s["class_weight"] for s in stages if s.get("completed") and s.get("class_weight")]
+    return found
+
+
 def _step(param: Any, tick: int, now: float) -> None:
     entry = _torch_steps.get(id(param))
     if entry is None or entry.ref() is not param:
@@ -148,12 +167,60 @@ def track_torch(optim_module) -> None:
         tick, now = next(_clock), time.perf_counter()
         for group in optimizer.param_groups:
             for p in group["params"]:
+                if getattr(p, "grad", None) is None:    # frozen (or unused): the step left it as it was
+                    continue
                 try:
                     _step(p, tick, now)
                 except TypeError:       # not weak-referenceable: not a tensor
                     pass
 
     register(after_step)
+
+
+MAX_LOSS_WEIGHTS = 8
+_loss_weights: list[dict[str, Any]] = []     # distinct class-weight vectors the losses were called with
+
+
+def _note_loss_weight(loss: str, weight: Any) -> None:
+    if weight is None:
+        return
+    try:
+        values = [float(v) for v in weight.detach().cpu().reshape(-1).tolist()][:1000]
+    except Exception:
+        return
+    for entry in _loss_weights:
+        if entry["weight"] == values and entry["loss"] == loss:
+            entry["calls"] += 1
+            return
+    if len(_loss_weights) < MAX_LOSS_WEIGHTS:
+        _loss_weights.append({"loss": loss, "weight": values, "calls": 1, "tick": next(_clock)})
+
+
+def track_torch_losses(functional) -> None:
+    """``F.cross_entropy`` / ``F.nll_loss`` (which ``nn.CrossEntropyLoss`` and ``nn.NLLLoss`` call) note
+    their ``weight``: the class weights training really used."""
+    for name in ("cross_entropy", "nll_loss"):
+        original = getattr(functional, name, None)
+        if original is None or getattr(original, "_autograder_tracked", False):
+            continue
+
+        def wrapped(*args, _original=original, _name=name, **kwargs):
+            try:
+                weight = kwargs.get("weight", args[2] if len(args) > 2 else None)
+                if weight is not None and getattr(args[0] if args else kwargs.get("input"), "requires_grad", False):
+                    _note_loss_weight(_name, weight)
+            except Exception:
+                pass
+            return _original(*args, **kwargs)
+
+        wrapped._autograder_tracked = True
+        wrapped.__doc__ = original.__doc__
+        setattr(functional, name, wrapped)
+
+
+def loss_weights() -> list[dict[str, Any]]:
+    """The class weights given to a PyTorch loss during training, in the order first seen."""
+    return [dict(e) for e in _loss_weights]
 
 
 def _torch_entries(model: Any) -> list[_Steps]:
