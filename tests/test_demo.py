@@ -21,14 +21,16 @@ EXPECTED_AUTO = {"reference": 28, "blank": 0, "wrong_output_layer": 25, "chance_
                  "untrained_twins": 25, "cifar_untrained": 26, "lookup_cheat": 26,
                  # attacks on the grader, on a blank answer: what the blank answer scores
                  "attack_gut_checks": 0, "attack_forged_evidence": 0}
-EXPECTED_ARCHITECTURES = {"reference": 37, "blank": 0, "dense_no_bias": 36, "paper_alexnet": 36, "no_shortcut": 35,
-                          "lenet_wrong_filters": 35, "lenet_stuck_at_chance": 35, "lenet_timed_compile": 36,
-                          "lenet_pytorch_padded": 37, "vgg_base_not_frozen": 33, "vgg_wrong_head": 34,
-                          "vgg_raw_pixels": 36, "vgg_unfreeze_all": 33, "alexnet_random_filters": 35,
-                          "alexnet_after_pooling": 35, "alexnet_one_figure": 35, "inception_plain_cnn": 35,
-                          "inception_one_curve": 35, "inception_resized_299": 30,
-                          "triage_weights_unused": 36, "triage_weights_inverted": 36, "triage_not_frozen": 33,
-                          "triage_batchnorm_drift": 35, "triage_report_swapped": 36, "triage_pickled_model": 36}
+# cnn_architectures: a student with edits hands in only the notebook(s) they touch (01-theory 5 points,
+# 02-lenet5 5, 03-vgg16-transfer 8, 04-alexnet-filters 4, 05-inception-cifar10 7, 06-xray-triage 8)
+EXPECTED_ARCHITECTURES = {"reference": 37, "blank": 0, "dense_no_bias": 4, "paper_alexnet": 4, "no_shortcut": 3,
+                          "lenet_wrong_filters": 3, "lenet_stuck_at_chance": 3, "lenet_timed_compile": 4,
+                          "lenet_pytorch_padded": 5, "vgg_base_not_frozen": 4, "vgg_wrong_head": 5,
+                          "vgg_raw_pixels": 7, "vgg_unfreeze_all": 4, "alexnet_random_filters": 2,
+                          "alexnet_after_pooling": 2, "alexnet_one_figure": 2, "inception_plain_cnn": 5,
+                          "inception_one_curve": 5, "inception_resized_299": 0,
+                          "triage_weights_unused": 7, "triage_weights_inverted": 7, "triage_not_frozen": 5,
+                          "triage_batchnorm_drift": 6, "triage_report_swapped": 7, "triage_pickled_model": 7}
 EXPECTED = {"cnn_foundations": EXPECTED_AUTO, "cnn_architectures": EXPECTED_ARCHITECTURES}
 
 
@@ -66,11 +68,16 @@ def test_cnn_architectures_table(demo):
     _, out = demo
     grades = pd.read_csv(out.parent / "cnn_architectures" / "grades.csv").set_index("student")
     assert grades["auto_score"].to_dict() == EXPECTED_ARCHITECTURES
-    assert (grades.drop(index="inception_resized_299")["status"] == "ok").all()
-    assert "05-inception-cifar10: memory" in grades.loc["inception_resized_299", "status"]   # the rest still graded
+    assert (grades.loc[["reference", "blank"], "status"] == "ok").all()
+    assert grades.loc["vgg_raw_pixels", "status"].count("missing") == 5          # handed in 03-vgg16-transfer only
+    assert "05-inception-cifar10: memory" in grades.loc["inception_resized_299", "status"]
     roster = submissions.students("cnn_architectures")
     for path in (out.parent / "cnn_architectures" / "results").rglob("*.json"):
         result = json.loads(path.read_text())
+        handed_in = roster[result["student"]]["notebooks"]
+        assert (result["status"] == "missing") == (handed_in is not None and result["notebook"] not in handed_in)
+        if result["status"] == "missing":
+            continue
         lost = roster[result["student"]]["lost"]
         for cell in result["cells"]:
             if cell["kind"] == "auto":

@@ -672,7 +672,8 @@ def test_a_transfer_model_keeps_its_base_frozen_and_trains_its_head(tmp_path):
     ok, message, _ = _judge(tmp_path, key, right)
     assert ok and "3,371,008 of 3,374,851 parameters frozen" in message
     for change, why in (({"trained": 3_374_851}, "should stay frozen"),
-                        ({"params": 400_000, "trained": 3_843}, "should stay frozen"),    # a small net, not a base
+                        ({"params": 50_000, "trained": 3_843}, "should stay frozen"),     # a small net, not a base
+                        ({"trained": 500_000}, "should stay frozen"),                     # 85% frozen: not the head only
                         ({"trained": 0}, "never seen training"),
                         ({"head_trained": False}, "never trained"),
                         ({"params": "3374851"}, "could not be counted")):
@@ -703,6 +704,16 @@ def test_per_class_report_right_swapped_and_wrong(tmp_path):
         predicted = [sum(row[j] for row in r["confusion"]) for j in range(c[2])]
         nan_for_zero.append({"value": {"dict": dict(r, precision=[p if n else "nan" for p, n in zip(r["precision"], predicted)])}})
     assert _judge(tmp_path, key, {"values": nan_for_zero})[0]
+    from autograder.kernel.evidence import _value             # NumPy's 0/0 exported and read back as JSON
+    exported = [json.loads(json.dumps({"value": _value({k: np.asarray(v, dtype=float) for k, v in per_class_report(*c).items()})}))
+                for c in cases]
+    assert _judge(tmp_path, key, {"values": exported})[0]
+    for v, c in zip(exported, cases):
+        v["value"]["dict"]["precision"] = [np.nan if x == 0 else x for x in v["value"]["dict"]["precision"]]
+    assert _judge(tmp_path, key, json.loads(json.dumps({"values": exported})))[0]
+    keyed = [{"value": {"dict": dict(v["value"]["dict"], recall={"dict": {str(i): r for i, r in enumerate(v["value"]["dict"]["recall"])}})}}
+             for v in exported]                              # per-class numbers keyed by class index
+    assert _judge(tmp_path, key, {"values": keyed})[0]
     ok, message, _ = _judge(tmp_path, f"{A}.q10.report", {"values": [{"value": {"repr": "<object>"}}] * 2})
     assert not ok and "did not return a dict" in message
 
@@ -714,7 +725,7 @@ def test_predict_xray_on_heldout_files_accuracy_and_every_class_recall(tmp_path)
     files = sorted(labels)
     evidence = lambda predicted: {"function": "predict_xray", "files": len(files), "errors": {},
                                   "labels": dict(zip(files, predicted))}
-    names = ["COVID-19", "Normal", "pneumonia"]              # spelt as students spell them
+    names = ["COVID-19", "Normal", "Viral Pneumonia"]        # spelt as students (and the real set) spell them
     ok, message, _ = _judge(tmp_path, key, evidence([names[y] for y in truth]), private=private)
     assert ok and "recall per class: COVID19 1.00" in message, message
     assert _judge(tmp_path, key, evidence(truth), private=private)[0]          # class indices are accepted
@@ -738,33 +749,55 @@ def test_predict_xray_on_heldout_files_accuracy_and_every_class_recall(tmp_path)
 
 
 def test_the_saved_model_is_opened_without_running_its_code(tmp_path):
+    import zipfile
+
     import torch
     from torch import nn
     key = f"{A}.q10.saved"
     work = tmp_path / "work"
     work.mkdir()
-    ok, message, _ = _judge(tmp_path, key, {}, work=work)
-    assert not ok and "xray_triage.pt or xray_triage.keras" in message
     net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))
-    torch.save(net.state_dict(), work / "xray_triage.pt")
-    ok, message, _ = _judge(tmp_path, key, {}, work=work)
-    assert ok and "3-way output" in message
+    np.save(tmp_path / "head.npy", net[2].weight.detach().numpy())
+    evidence = {"name": "model", "head": "2.weight", "head_file": "head.npy"}
+    ok, message, _ = _judge(tmp_path, key, evidence, work=work)
+    assert not ok and "xray_triage.pt or xray_triage.keras" in message
+    for layout in (net.state_dict(), {"epoch": 3, "model_state_dict": net.state_dict(), "optimizer_state_dict": {}},
+                   {"model": net.state_dict()}):
+        torch.save(layout, work / "xray_triage.pt")
+        ok, message, _ = _judge(tmp_path, key, evidence, work=work)
+        assert ok and "your trained model's" in message, message
+    before = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))   # saved before training
+    torch.save(before.state_dict(), work / "xray_triage.pt")
+    ok, message, _ = _judge(tmp_path, key, evidence, work=work)
+    assert not ok and "not the one of your trained model" in message
     torch.save(net, work / "xray_triage.pt")                          # a pickled module: code on load
-    ok, message, _ = _judge(tmp_path, key, {}, work=work)
+    ok, message, _ = _judge(tmp_path, key, evidence, work=work)
     assert not ok and "could not be loaded safely" in message
     torch.save(nn.Linear(8, 2).state_dict(), work / "xray_triage.pt")
-    ok, message, _ = _judge(tmp_path, key, {}, work=work)
-    assert not ok and "expected 3 outputs" in message
+    ok, message, _ = _judge(tmp_path, key, evidence, work=work)
+    assert not ok and "no 3-way output layer" in message
+    torch.save({"w": torch.zeros(1000, 1000)}, tmp_path / "big.pt")   # re-packed compressed: 4 MB of zeros in a few KB
+    with zipfile.ZipFile(tmp_path / "big.pt") as src, zipfile.ZipFile(work / "xray_triage.pt", "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    assert (work / "xray_triage.pt").stat().st_size < 100_000
+    ok, message, _ = _judge(tmp_path, key, evidence, work=work)
+    assert not ok and "unpacks to far more than its size" in message
     (work / "xray_triage.pt").unlink()
-    import zipfile
-    def keras_file(units):
+
+    def keras_file(units, weights=True):
         config = {"class_name": "Functional", "config": {"layers": [
             {"class_name": "Functional", "config": {"layers": [{"class_name": "Conv2D", "config": {"filters": 8}}]}},
             {"class_name": "Dense", "config": {"units": 64}}, {"class_name": "Dense", "config": {"units": units}}]}}
         with zipfile.ZipFile(work / "xray_triage.keras", "w") as zf:
             zf.writestr("config.json", json.dumps(config))
+            if weights:
+                zf.writestr("model.weights.h5", b"\0" * 64)
     keras_file(3)
-    assert _judge(tmp_path, key, {}, work=work)[0]
+    assert _judge(tmp_path, key, evidence, work=work)[0]
     keras_file(2)
-    ok, message, _ = _judge(tmp_path, key, {}, work=work)
+    ok, message, _ = _judge(tmp_path, key, evidence, work=work)
     assert not ok and "has 2 units" in message
+    keras_file(3, weights=False)
+    ok, message, _ = _judge(tmp_path, key, evidence, work=work)
+    assert not ok and "holds no weights" in message

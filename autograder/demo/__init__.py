@@ -28,6 +28,12 @@ def auto_scores(results: list[dict[str, Any]]) -> dict[str, dict[str, tuple[floa
 def expectation_errors(results: list[dict[str, Any]], roster: dict[str, dict[str, Any]]) -> list[str]:
     """Where a demo student's grades differ from what its edits must cost."""
     errors = []
+    for result in results:                # a student handing in some notebooks: the others are missing
+        handed_in = roster[result["student"]].get("notebooks")
+        if handed_in is not None and (result["status"] == "missing") == (result["notebook"] in handed_in):
+            errors.append(f"{result['student']}: {result['notebook']} has status {result['status']!r}, "
+                          f"but the student hands in {', '.join(handed_in)}")
+    results = [r for r in results if r["status"] != "missing" or roster[r["student"]].get("notebooks") is None]
     for student, cells in sorted(auto_scores(results).items()):
         lost = roster[student]["lost"]
         for grade_id, (score, top) in sorted(cells.items()):

@@ -24,8 +24,18 @@ def assignments() -> list[str]:
 
 
 def students(assignment: str = "cnn_foundations", path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The roster's students; each knows the notebooks it hands in (``notebooks``: None for all of them).
+
+    With ``edited_only = true`` at the top of a roster, a student whose edits touch some notebooks hands
+    in only those (as a student who submitted part of the assignment), so each wrong answer costs one
+    notebook's grading time; a student's own ``notebooks = [...]`` overrides that."""
     with open(path or roster_path(assignment), "rb") as fh:
-        return tomllib.load(fh)["students"]
+        data = tomllib.load(fh)
+    roster = data["students"]
+    for spec in roster.values():
+        edited = sorted({e["notebook"] for e in spec.get("edit", [])})
+        spec.setdefault("notebooks", edited if data.get("edited_only") and edited else None)
+    return roster
 
 
 def answered(source_nb: Path, release_nb: Path) -> nbformat.NotebookNode:
@@ -68,7 +78,10 @@ def write_all(source_dir: Path, release_dir: Path, out: Path, table: Path | None
     for student, spec in roster.items():
         folder = out / student
         folder.mkdir(parents=True)
+        handed_in = spec.get("notebooks")
         for release_nb in sorted(filter(keep, Path(release_dir).glob("*.ipynb"))):
+            if handed_in is not None and release_nb.stem not in handed_in:
+                continue
             if spec.get("base") == "release":
                 nb = nbformat.read(release_nb, 4)
             else:

@@ -161,7 +161,8 @@ def grade(opts: Options) -> list[dict[str, Any]]:
     previous = os.environ.get("AUTOGRADER_OFFLINE")
     os.environ["AUTOGRADER_OFFLINE"] = "1"      # grading never downloads: data comes from the cache
     try:
-        staged = staging.stage(opts.profile, work / "data" / opts.profile)   # once; workers only read
+        staged = staging.stage(opts.profile, work / "data" / opts.profile,    # once; workers only read
+                               folders=judge.folders_of(opts.assignment))
     finally:
         if previous is None:
             os.environ.pop("AUTOGRADER_OFFLINE")

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .. import profiles
-from .specs import SPECS, request_for
+from .specs import SPECS, folders_of, request_for
 from .verdicts import MAX_EVIDENCE_BYTES, VERDICTS, Context, Failed
 
 CALL = re.compile(r"""\bcheck\(\s*["']([\w.]+)["']\s*(,\s*hidden\s*=\s*True\s*)?\)""")
 
-__all__ = ["CellVerdict", "checks_of", "requests", "judge_cells", "judge_one"]
+__all__ = ["CellVerdict", "checks_of", "folders_of", "requests", "judge_cells", "judge_one"]
 
 
 @dataclass

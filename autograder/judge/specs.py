@@ -185,17 +185,29 @@ SPECS.update({
     f"{A}.q10.weights": Spec("class_weights", f"{A}.q10", {"names": ["class_weights", "class_weight"]},
                              {"dataset": TRIAGE, "tolerance": 0.25}),
     f"{A}.q10.model": Spec("model", f"{A}.q10", _triage_input, {"outputs": (3,)}),
-    f"{A}.q10.frozen": Spec("frozen", f"{A}.q10", _triage_input, {"min_frozen": 1_000_000, "min_frozen_share": 0.5}),
+    f"{A}.q10.frozen": Spec("frozen", f"{A}.q10", _triage_input, {"min_frozen": 100_000, "min_frozen_share": 0.9}),
     f"{A}.q10.report": Spec("function", f"{A}.q10", {"function": "per_class_report", "cases": [list(c) for c in REPORT_VISIBLE]},
                             {"reference": "per_class_report", "report": True}),
     f"{A}.q10.report#hidden": Spec("function", f"{A}.q10", {"function": "per_class_report", "cases": [list(c) for c in REPORT_HIDDEN]},
                                    {"reference": "per_class_report", "report": True}),
-    f"{A}.q10.saved": Spec("saved", f"{A}.q10", {}, {"files": ["xray_triage.pt", "xray_triage.keras"], "outputs": 3}),
+    f"{A}.q10.saved": Spec("saved", f"{A}.q10", _triage_input,
+                           {"files": ["xray_triage.pt", "xray_triage.keras", "xray_triage.pth"], "outputs": 3}),
     f"{A}.q10.predict": Spec("predict_files", f"{A}.q10", {"function": "predict_xray", "folder": TRIAGE, "limit": 5},
                              {"dataset": TRIAGE}),
     f"{A}.q10.predict#hidden": Spec("predict_files", f"{A}.q10", {"function": "predict_xray", "folder": TRIAGE},
                                     {"dataset": TRIAGE, "score": True}),
 })
+
+
+def folders_of(assignment: str) -> tuple[str, ...]:
+    """The image folders the checks of ``assignment`` read (what grading it must stage)."""
+    names = set()
+    for key, spec in SPECS.items():
+        if key.startswith(f"{assignment}."):
+            request = spec.request({"image_size": 1}) if callable(spec.request) else spec.request
+            names |= {v for v in (request.get("folder"), spec.expect.get("folder"), spec.expect.get("dataset"))
+                      if isinstance(v, str)}
+    return tuple(sorted(names - {"mnist", "cifar10"}))
 
 
 def request_for(key: str, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -122,10 +122,17 @@ def _numbers(value: Any) -> list[float] | None:
     out = []
     for v in value:
         number = _number(v)
-        if number is None and v not in ("nan", None):
+        is_nan = v in ("nan", None) or (isinstance(v, float) and math.isnan(v))
+        if number is None and not is_nan:
             return None
         out.append(math.nan if number is None else number)
     return out
+
+
+def _per_class(value: Any, n: int) -> Any:
+    """Per-class numbers given as a list, or as a dict keyed by class index (``{0: 0.9, 1: ...}``)."""
+    table = value.get("dict") if isinstance(value, dict) else None
+    return [table.get(str(i)) for i in range(n)] if isinstance(table, dict) else value
 
 
 def _report_problem(value: Any, want: Mapping[str, list]) -> str | None:
@@ -140,7 +147,8 @@ def _report_problem(value: Any, want: Mapping[str, list]) -> str | None:
                 "(rows: the true class, columns: the predicted class)")
     close = lambda a, b: a is not None and len(a) == len(b) and all(
         math.isclose(x, y, abs_tol=1e-6) or (math.isnan(x) and y == 0.0) for x, y in zip(a, b))
-    precision, recall = _numbers(got["precision"]), _numbers(got["recall"])
+    n = len(want["recall"])
+    precision, recall = _numbers(_per_class(got["precision"], n)), _numbers(_per_class(got["recall"], n))
     if close(precision, want["recall"]) and close(recall, want["precision"]) and want["recall"] != want["precision"]:
         return "swapped precision and recall: recall is the diagonal over the row sums (the true class), precision over the column sums"
     for name, values in (("precision", precision), ("recall", recall)):
@@ -760,7 +768,7 @@ def frozen(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context,
     if trained == 0:
         raise Failed(f"`{evidence.get('name')}` was never seen training (no optimizer step, no completed fit)")
     frozen_count = params - trained
-    need, share = int(expect["min_frozen"]), float(expect["min_frozen_share"])
+    need, share = int(expect["min_frozen"]), float(expect["min_frozen_share"])   # a base, and most of the model
     if frozen_count < need or frozen_count < share * params:
         raise Failed(f"training changed {int(trained):,} of the model's {int(params):,} parameters: a pretrained base "
                      f"should stay frozen (at least {share:.0%} and {need:,} parameters) so the few images train only the new head")
@@ -779,7 +787,8 @@ def _class_of(label: Any, classes: list[str]) -> int | None:
         key = "".join(ch for ch in label.lower() if ch.isalnum())
         names = ["".join(ch for ch in c.lower() if ch.isalnum()) for c in classes]
         for i, name in enumerate(names):
-            if key == name or (name.startswith("covid") and key.startswith("covid")):
+            if key == name or (name.startswith("covid") and key.startswith("covid")) or (
+                    name == "pneumonia" and key in ("viralpneumonia", "bacterialpneumonia")):
                 return i
     return None
 
@@ -825,57 +834,110 @@ def predicted_files(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx:
     if acc >= threshold and low >= need:
         return f"{measured}: at least {threshold:.2f} accuracy and {need:.2f} recall per class required"
     if acc < threshold:
-        hint = (" — a model at chance level: check that the frozen base runs in eval mode (its BatchNorm statistics), "
-                "that predict_xray prepares images like training, and that the head trains" if acc <= 1 / len(classes) + 0.08 else "")
+        hint = (" — close to chance: check that the base's weights are pretrained (the data notes say when they were "
+                "served as a random initialisation), that predict_xray prepares images like training, and that the "
+                "head trains" if acc <= 1 / len(classes) + 0.08 else
+                " — with a frozen base, keep it in eval mode (BatchNorm statistics) and train the head longer")
         raise Failed(f"{measured}, below the {threshold:.2f} accuracy required{hint}")
     worst = classes[report["recall"].index(low)]
     raise Failed(f"{measured}: the recall of {worst} is below the {need:.2f} required for every class — "
                  "with few images of a class, weight the loss by class or rebalance the batches")
 
 
+MAX_UNPACKED_BYTES = 1 << 30
+
+
+def _bounded_zip(path: Path) -> Any:
+    """A zip archive the judge may read: at most ``MAX_UNPACKED_BYTES`` unpacked, entries no more than 100x
+    their packed size (torch.save stores its entries uncompressed): a small file cannot unpack into gigabytes."""
+    import zipfile
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return None
+    infos = archive.infolist()
+    if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES or any(
+            i.file_size > 100 * max(i.compress_size, 1) + 4096 for i in infos):
+        archive.close()
+        raise Failed(f"{path.name} unpacks to far more than its size: refused")
+    return archive
+
+
+def _state_dict(state: Any) -> dict[str, Any] | None:
+    """The weights in a loaded file: a state_dict, or the dict of tensors inside a checkpoint
+    (``{"model_state_dict": ..., "optimizer_state_dict": ...}``, ``{"model": ...}``): the one with most tensors."""
+    import torch
+    if not isinstance(state, dict):
+        return None
+    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+    nested = [_state_dict(v) for v in state.values() if isinstance(v, dict)]
+    best = max([tensors] + [n for n in nested if n], key=len)
+    return best or None
+
+
+def _same_head(matrix: np.ndarray, head: np.ndarray | None) -> bool:
+    if head is None:
+        return False
+    for candidate in (head, head.T):            # Keras stores (in, out), PyTorch (out, in)
+        if candidate.shape == matrix.shape and np.allclose(candidate, matrix, atol=1e-6):
+            return True
+    return False
+
+
 def saved_model(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
-    """A saved model next to the notebook, opened by the judge without running code: a PyTorch state_dict
-    (``torch.load(weights_only=True)``) or a ``.keras`` archive (its config read as JSON), with a 3-way output."""
+    """The saved model next to the notebook, opened by the judge without running code (a PyTorch state_dict
+    through ``torch.load(weights_only=True)``, a ``.keras`` archive's config read as JSON) and matched to the
+    graded model: its 3-way output layer holds the same trained weights."""
+    _found(evidence)
+    head = None
+    if evidence.get("head_file"):
+        head = np.load(ctx.attachment(evidence["head_file"]), allow_pickle=False).astype("float64")
     candidates = [(ctx.work_dir / f) if ctx.work_dir else Path(f) for f in expect["files"]]
     found = [p for p in candidates if p.is_file() and not p.is_symlink()]
     if not found:
-        raise Failed(f"no saved model next to the notebook: save it as {' or '.join(expect['files'])}")
-    path = found[0]
-    outputs = int(expect["outputs"])
-    if path.stat().st_size > 2 * 2**30:
-        raise Failed(f"{path.name} is larger than 2 GiB")
+        raise Failed(f"no saved model next to the notebook: save it as {' or '.join(expect['files'][:2])}")
+    path, outputs = found[0], int(expect["outputs"])
+    archive = _bounded_zip(path)
     if path.suffix == ".keras":
         import json
-        import zipfile
-        try:
-            with zipfile.ZipFile(path) as archive:
+        if archive is None or "config.json" not in archive.namelist():
+            raise Failed(f"{path.name} is not a saved Keras model (model.save writes a zip with config.json)")
+        with archive:
+            if archive.getinfo("config.json").file_size > 16 * 2**20:
+                raise Failed(f"{path.name}: its config.json is too large")
+            try:
                 config = json.loads(archive.read("config.json"))
-        except Exception:
-            raise Failed(f"{path.name} is not a saved Keras model (model.save writes a zip with config.json)") from None
-        units = [c.get("config", {}).get("units") for c in _keras_layer_configs(config)]
+            except ValueError:
+                raise Failed(f"{path.name}: config.json is not JSON") from None
+            has_weights = "model.weights.h5" in archive.namelist()
+        units = [c.get("config", {}).get("units") for c in _keras_layer_configs(config) if isinstance(c.get("config"), dict)]
         units = [u for u in units if isinstance(u, int)]
         if not units or units[-1] != outputs:
             raise Failed(f"{path.name}: its last Dense layer has {units[-1] if units else 'no'} units, expected {outputs}")
+        if not has_weights:
+            raise Failed(f"{path.name} holds no weights (model.weights.h5): save the trained model with model.save(...)")
         return f"{path.name}: a saved Keras model with a {outputs}-way output"
+    if archive is not None:
+        archive.close()
+    elif path.stat().st_size > MAX_UNPACKED_BYTES:
+        raise Failed(f"{path.name} is larger than 1 GiB")
     import torch
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
         raise Failed(f"{path.name} could not be loaded safely (torch.load(weights_only=True): {type(err).__name__}); "
                      "save the weights: torch.save(model.state_dict(), ...)") from None
-    if hasattr(state, "state_dict") and not isinstance(state, dict):
-        state = state.state_dict()
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
-        state = state["state_dict"]
-    tensors = [v for v in state.values() if isinstance(v, torch.Tensor)] if isinstance(state, dict) else []
-    if not tensors:
+    weights = _state_dict(state)
+    if not weights:
         raise Failed(f"{path.name} holds no weights: save them with torch.save(model.state_dict(), ...)")
-    matrices = [t for t in tensors if t.dim() == 2]
-    if not matrices or matrices[-1].shape[0] != outputs:
-        raise Failed(f"{path.name}: its last weight matrix has shape {tuple(matrices[-1].shape) if matrices else None}, "
-                     f"expected {outputs} outputs")
-    total = sum(int(t.numel()) for t in tensors if t.is_floating_point())
-    return f"{path.name}: {len(tensors)} tensors, {total:,} weights, a {outputs}-way output"
+    heads = [v.detach().double().numpy() for v in weights.values() if v.dim() == 2 and outputs in v.shape]
+    if not heads:
+        raise Failed(f"{path.name} has no {outputs}-way output layer (no weight matrix with {outputs} outputs)")
+    if not any(_same_head(h, head) for h in heads):
+        raise Failed(f"the {outputs}-way output layer in {path.name} is not the one of your trained model "
+                     f"`{evidence.get('name')}`: save it after training (torch.save(model.state_dict(), ...))")
+    total = sum(int(t.numel()) for t in weights.values() if t.is_floating_point())
+    return f"{path.name}: {len(weights)} tensors, {total:,} values; its output layer is your trained model's"
 
 
 def _keras_layer_configs(config: Any) -> list[dict[str, Any]]:

@@ -734,28 +734,55 @@ def class_weight_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: 
             "shown": [f"class weights seen in training: {len(used)}" + (f"; stored: {', '.join(stored)}" if stored else "")]}
 
 
+def _head(model: Any, kind: str) -> tuple[str | None, Any]:
+    """The output layer: the last parameter matrix (PyTorch: its name and tensor) or the last layer with
+    weights, nested models included (Keras: its name and kernel)."""
+    if kind == "torch":
+        matrices = [(n, p) for n, p in model.named_parameters() if p.dim() == 2]
+        return matrices[-1] if matrices else (None, None)
+    try:
+        leaves = [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+                  if layer.weights and not list(layer._flatten_layers(include_self=False, recursive=False))]
+    except Exception:
+        leaves = [layer for layer in getattr(model, "layers", []) if layer.weights]
+    return (leaves[-1].name, leaves[-1].weights[0]) if leaves else (None, None)
+
+
 def frozen_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
     """How much of the graded model training changed: parameters stepped by an optimizer (PyTorch) or
     trainable in every ``fit`` (Keras), and whether its output layer was among them."""
     from . import training
     found = discover.model(ns, fits=_fits(request))
     kind = discover.framework(found.obj)
+    head, _ = _head(found.obj, kind)
     facts: dict[str, Any] = {"name": found.name, "framework": kind, "params": discover.count_params(found.obj, kind),
-                             "shown": [f"graded {discover.describe_model(found)}"]}
+                             "head": head, "shown": [f"graded {discover.describe_model(found)}"]}
     if kind == "torch":
         stepped = {id(e.ref()) for e in training._torch_entries(found.obj) if e.count}
-        params = list(found.obj.named_parameters())
-        trained = [(n, p) for n, p in params if id(p) in stepped]
-        last = next((n for n, p in reversed(params) if p.dim() == 2), params[-1][0] if params else None)
+        trained = [(n, p) for n, p in found.obj.named_parameters() if id(p) in stepped]
         facts.update(trained=int(sum(p.numel() for _, p in trained)), trained_names=[n for n, _ in trained][:40],
-                     head=last, head_trained=any(n == last for n, _ in trained), stages=None)
+                     head_trained=any(n == head for n, _ in trained))
     else:
         stages = training.keras_stages(found.obj)
-        last = found.obj.layers[-1].name if getattr(found.obj, "layers", None) else None
-        facts.update(stages=[{k: s.get(k) for k in ("trainable", "frozen", "trainable_layers")} for s in stages],
-                     head=last, trained=max((s["trainable"] for s in stages), default=0),
-                     head_trained=bool(stages) and all(last in s["trainable_layers"] for s in stages))
+        facts.update(stages=[{k: st.get(k) for k in ("trainable", "frozen", "trainable_layers")} for st in stages],
+                     trained=max((st["trainable"] for st in stages), default=0),
+                     head_trained=bool(stages) and all(head in st["trainable_layers"] for st in stages))
     return facts
+
+
+def saved_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The graded model's output layer weights, for the judge to find in the saved file (the trained model,
+    not another one)."""
+    import numpy as np
+    found = discover.model(ns, fits=_fits(request))
+    kind = discover.framework(found.obj)
+    name, weight = _head(found.obj, kind)
+    values = _array(weight)
+    if values is None:
+        raise NotFound(f"the output layer of `{found.name}` could not be read")
+    np.save(f"{stem}.head.npy", values.astype("float32"))
+    return {"name": found.name, "framework": kind, "head": name, "head_file": f"{stem.name}.head.npy",
+            "shown": [f"compared the saved file with {discover.describe_model(found)}"]}
 
 
 def _label(value: Any) -> Any:
@@ -766,14 +793,15 @@ def _label(value: Any) -> Any:
         return {"repr": repr(value)}
     try:
         import numbers
-        if isinstance(value, numbers.Integral) or (hasattr(value, "item") and getattr(value, "size", 2) == 1):
+        count = value.numel() if callable(getattr(value, "numel", None)) else getattr(value, "size", None)
+        if isinstance(value, numbers.Number) or (hasattr(value, "item") and count == 1):
             item = value.item() if hasattr(value, "item") else value
-            if isinstance(item, (int, float)) and float(item).is_integer():
+            if isinstance(item, (int, float)) and not isinstance(item, bool) and float(item).is_integer():
                 return int(item)
     except Exception:
         pass
-    if isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
-        return value[0][:40]                   # ("COVID19", 0.93): the label first
+    if isinstance(value, (tuple, list)) and value:
+        return _label(value[0])                # ("COVID19", 0.93) or (2, 0.93): the label first
     if isinstance(value, dict) and isinstance(value.get("label"), str):
         return value["label"][:40]
     return {"repr": repr(value)[:60]}
@@ -806,5 +834,5 @@ COLLECTORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Path], dic
     "values": named_values, "residual": residual_facts, "training_time": training_time,
     "graph": graph_facts, "curves": curves_facts, "first_layer": first_layer_facts, "panels": first_layer_facts,
     "transfer": transfer_facts, "class_weights": class_weight_facts, "frozen": frozen_facts,
-    "predict_files": predicted_files, "saved": lambda request, ns, stem: {},
+    "predict_files": predicted_files, "saved": saved_facts,
 }

@@ -69,16 +69,13 @@ class _AfterImport(importlib.abc.MetaPathFinder):
         return spec
 
 
-def _seed_torch(module) -> None:
+def _after_torch(module) -> None:
     module.manual_seed(env.seed())
+    training.track_torch_losses(module)
 
 
 def _after_torch_optim(module) -> None:
     training.track_torch(module)
-
-
-def _after_torch_functional(module) -> None:
-    training.track_torch_losses(module)
 
 
 def _after_keras(module) -> None:
@@ -182,8 +179,7 @@ def _route_keras_applications(names: tuple[str, ...]) -> Callable:
 
 
 def callbacks(profile: str, data: str | None = None) -> dict[str, Callable]:
-    found: dict[str, Callable] = {"torch": _seed_torch, "torch.optim": _after_torch_optim,
-                                  "torch.nn.functional": _after_torch_functional, "keras": _after_keras,
+    found: dict[str, Callable] = {"torch": _after_torch, "torch.optim": _after_torch_optim, "keras": _after_keras,
                                   "matplotlib.figure": figures.track}
     if profile == "smoke" and data:
         found.update({

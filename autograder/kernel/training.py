@@ -178,16 +178,24 @@ def track_torch(optim_module) -> None:
 
 
 MAX_LOSS_WEIGHTS = 8
-_loss_weights: list[dict[str, Any]] = []     # distinct class-weight vectors the losses were called with
+_loss_weights: list[dict[str, Any]] = []     # distinct class-weight vectors backward ran through
+_weight_cache: dict[tuple[int, int], list[float]] = {}
 
 
-def _note_loss_weight(loss: str, weight: Any) -> None:
-    if weight is None:
-        return
-    try:
-        values = [float(v) for v in weight.detach().cpu().reshape(-1).tolist()][:1000]
-    except Exception:
-        return
+def _values(weight: Any) -> list[float] | None:
+    """The weight as numbers, copied once per tensor version (no device sync on every batch)."""
+    key = (id(weight), int(getattr(weight, "_version", 0)))
+    if key not in _weight_cache:
+        if len(_weight_cache) > 64:
+            _weight_cache.clear()
+        try:
+            _weight_cache[key] = [float(v) for v in weight.detach().cpu().reshape(-1).tolist()][:1000]
+        except Exception:
+            return None
+    return _weight_cache[key]
+
+
+def _note_loss_weight(loss: str, values: list[float]) -> None:
     for entry in _loss_weights:
         if entry["weight"] == values and entry["loss"] == loss:
             entry["calls"] += 1
@@ -196,26 +204,36 @@ def _note_loss_weight(loss: str, weight: Any) -> None:
         _loss_weights.append({"loss": loss, "weight": values, "calls": 1, "tick": next(_clock)})
 
 
-def track_torch_losses(functional) -> None:
-    """``F.cross_entropy`` / ``F.nll_loss`` (which ``nn.CrossEntropyLoss`` and ``nn.NLLLoss`` call) note
-    their ``weight``: the class weights training really used."""
-    for name in ("cross_entropy", "nll_loss"):
-        original = getattr(functional, name, None)
-        if original is None or getattr(original, "_autograder_tracked", False):
-            continue
+def track_torch_losses(torch_module) -> None:
+    """A global forward hook on loss modules (``nn.CrossEntropyLoss(weight=...)``, ``nn.NLLLoss``): a class
+    weight is noted when backward runs through the loss, so only weights that trained count. The modules
+    themselves are left as they are (TorchScript still compiles them)."""
+    modules = getattr(getattr(torch_module, "nn", None), "modules", None)
+    register = getattr(getattr(modules, "module", None), "register_module_forward_hook", None)
+    weighted = getattr(getattr(modules, "loss", None), "_WeightedLoss", None)
+    if register is None or weighted is None:
+        return
 
-        def wrapped(*args, _original=original, _name=name, **kwargs):
-            try:
-                weight = kwargs.get("weight", args[2] if len(args) > 2 else None)
-                if weight is not None and getattr(args[0] if args else kwargs.get("input"), "requires_grad", False):
-                    _note_loss_weight(_name, weight)
-            except Exception:
-                pass
-            return _original(*args, **kwargs)
+    def after_forward(module, args, output) -> None:
+        if not isinstance(module, weighted):
+            return
+        weight = getattr(module, "weight", None)
+        if weight is None or not getattr(output, "requires_grad", False):
+            return
+        values = _values(weight)
+        if values is None:
+            return
+        name = type(module).__name__
 
-        wrapped._autograder_tracked = True
-        wrapped.__doc__ = original.__doc__
-        setattr(functional, name, wrapped)
+        def on_backward(grad):
+            _note_loss_weight(name, values)
+            return grad
+        try:
+            output.register_hook(on_backward)
+        except Exception:
+            pass
+
+    register(after_forward)
 
 
 def loss_weights() -> list[dict[str, Any]]:
