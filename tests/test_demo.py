@@ -30,7 +30,8 @@ EXPECTED_ARCHITECTURES = {"reference": 37, "blank": 0, "dense_no_bias": 4, "pape
                           "alexnet_after_pooling": 2, "alexnet_one_figure": 2, "inception_plain_cnn": 5,
                           "inception_one_curve": 5, "inception_resized_299": 0,
                           "triage_weights_unused": 7, "triage_weights_inverted": 7, "triage_not_frozen": 4,
-                          "triage_batchnorm_drift": 6, "triage_report_swapped": 7, "triage_pickled_model": 7}
+                          "triage_batchnorm_drift": 6, "triage_report_swapped": 7, "triage_pickled_model": 7,
+                          "attack_heldout_order": 6}
 EXPECTED = {"cnn_foundations": EXPECTED_AUTO, "cnn_architectures": EXPECTED_ARCHITECTURES}
 
 
