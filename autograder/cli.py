@@ -8,6 +8,7 @@
   provision   prepare offline data: smoke stand-ins, Keras/torchvision caches from the cache
   calibrate   run reference trainings over several seeds, record accuracies per profile
   benchmark   time and memory of grading one complete submission; time-to-accuracy
+  doctor      can this machine grade? devices per framework, sandbox, cached data, a verdict
 """
 from __future__ import annotations
 
@@ -105,6 +106,11 @@ def _calibrate(args: argparse.Namespace) -> int:
                           assignment=args.assignment)
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from . import doctor
+    return doctor.main(profile=args.profile, verify=args.verify)
+
+
 def _benchmark(args: argparse.Namespace) -> int:
     from . import benchmark
     return benchmark.main(out=Path(args.out), with_overhead=args.overhead, assignment=args.assignment)
@@ -164,6 +170,12 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--question", action="append")
     c.add_argument("--assignment", default="cnn_foundations")
     c.set_defaults(func=_calibrate)
+
+    dr = sub.add_parser("doctor", help="can this machine grade? devices per framework, sandbox, data, verdict")
+    dr.add_argument("--profile", default="smoke", choices=profiles.names(),
+                    help="exit non-zero unless this profile can run here")
+    dr.add_argument("--verify", action="store_true", help="also check the hash of every cached download")
+    dr.set_defaults(func=_doctor)
 
     b = sub.add_parser("benchmark", help="time and memory of grading one submission")
     b.add_argument("--out", default="build/benchmark")
