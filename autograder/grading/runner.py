@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import judge, profiles
-from . import collect, course, devices, limits, sandbox
+from . import collect, course, devices, limits, progress, sandbox
 from .results import ResultStore, record
 from .gradebook import unscored
 from .worker import trusted_sources
@@ -42,6 +42,7 @@ class Options:
     reuse_identical: bool = True
     shard: tuple[int, int] = (0, 1)        # (index, count): this machine grades students of its shard
     unconfined: bool = False               # run student code without the sandbox (explicit, reported)
+    progress: bool | None = None           # a class-wide progress bar (None: when stderr is a terminal)
     log: Callable[[str], None] = field(default=lambda s: print(s, flush=True))
 
     def limit(self, key: str) -> int:
@@ -188,8 +189,9 @@ def grade(opts: Options) -> list[dict[str, Any]]:
     done = [0]
 
     store = ResultStore(opts.out)
+    bar = progress.Progress(len(tasks), opts.log, enabled=opts.progress)
 
-    def finish(task: Task, result: dict[str, Any], how: str) -> None:
+    def finish(task: Task, result: dict[str, Any], how: str, *, ran: bool = False) -> None:
         result["input_digest"] = task.digest
         store.save(result)
         with lock:
@@ -201,8 +203,9 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             status = "" if result["status"] == "graded" else f"  [{result['status']}: {result['reason']}]"
             if result.get("flags"):
                 status += f"  [flagged for review: {'; '.join(result['flags'])}]"
-            opts.log(f"[{done[0]:>3}/{len(tasks)}] {task.student:<20} {task.notebook:<22} "
-                     f"{score:g}/{top:g}  {how}{status}")
+            bar.finished(result, ran=ran)
+            bar.log(f"[{done[0]:>3}/{len(tasks)}] {task.student:<20} {task.notebook:<22} "
+                    f"{score:g}/{top:g}  {how}{status}")
 
     def run(task: Task) -> None:
         if task.path is None:
@@ -215,6 +218,8 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             return
         with lock:
             slot = slots.pop()
+            bar.started_one()
+        ran = False
         try:
             root = work / "tasks" / task.student / task.notebook
             tdir = course.make_task_dir(template, root, opts.assignment, task.student, task.notebook, task.path)
@@ -258,8 +263,12 @@ def grade(opts: Options) -> list[dict[str, Any]]:
                 shutil.copyfile(tdir.feedback, dest)
                 result["feedback_html"] = str(dest.relative_to(opts.out))
             prune(root)
-            finish(task, result, f"{outcome.elapsed_s:.1f} s, {outcome.peak_rss_mb:.0f} MB")
+            ran = True
+            finish(task, result, f"{outcome.elapsed_s:.1f} s, {outcome.peak_rss_mb:.0f} MB", ran=True)
         finally:
+            if not ran:
+                with lock:
+                    bar.running -= 1
             with lock:
                 slots.append(slot)
 
@@ -286,4 +295,6 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             shutil.copyfile(opts.out / origin["feedback_html"], dest)
             twin["feedback_html"] = str(dest.relative_to(opts.out))
         finish(task, twin, f"identical to {origin['student']}'s notebook, result reused")
-    return [results[(t.student, t.notebook)] for t in tasks]
+    ordered = [results[(t.student, t.notebook)] for t in tasks]
+    bar.close(ordered)
+    return ordered
