@@ -17,6 +17,12 @@ def test_every_training_question_has_a_budget_and_threshold(profile, question):
     assert 0.5 < row["min_accuracy"] < 1.0
 
 
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_full_threshold_says_where_it_comes_from(question):
+    source = profiles.settings(question, "full")["threshold_source"]
+    assert source.startswith(("estimated: ", "calibrated: ")) and len(source) > 30
+
+
 def test_full_thresholds_are_what_a_good_solution_reaches():
     assert profiles.settings("cnn_foundations.q6", "full")["min_accuracy"] >= 0.98
     assert profiles.settings("cnn_foundations.q8", "full")["min_accuracy"] >= 0.98
