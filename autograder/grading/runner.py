@@ -112,7 +112,8 @@ def kernel_env(opts: Options, slot: int, gpus: list[str], *, data: Path, evidenc
         "AUTOGRADER_REQUESTS": str(kernel_in / "requests.json"), "AUTOGRADER_BUDGETS": str(kernel_in / "budgets.json"),
         "AUTOGRADER_SERVED_LOG": str(evidence / "served.jsonl"),
     }
-    env.update(devices.worker_env(slot, gpus, mixed_precision=opts.mixed_precision))
+    env.update(devices.worker_env(slot, gpus, mixed_precision=opts.mixed_precision, workers=opts.workers,
+                                  memory_mb=devices.gpu_memory_mb() if gpus else None))
     return env
 
 

@@ -30,6 +30,25 @@ from .results import record, write_json
 SUSPICIOUS = re.compile(r"\bautograder\b|sys\.modules|__builtins__|builtins\.")
 
 
+def gpu_memory_flags(executed: Path) -> list[str]:
+    """Cells whose error says the GPU ran out of memory: that submission's own failure, named as such."""
+    from . import devices
+    try:
+        nb = nbformat.read(executed, as_version=4)
+    except Exception:
+        return []
+    flags = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            text = f"{output.get('ename', '')}: {output.get('evalue', '')}" if output.get("output_type") == "error" else ""
+            if text and devices.gpu_out_of_memory(text):
+                where = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index}"
+                flags.append(f"{where}: the GPU ran out of memory ({text[:100]}); smaller batches or images fit "
+                             "this submission's share of the GPU")
+                break
+    return flags
+
+
 def integrity_flags(submitted: Path, restored: set[str]) -> list[str]:
     """Cells of the student's own code that touch the grader or the module table (for a human to review).
     ``restored``: the grade ids of the release's locked and test cells (put back from the source)."""
@@ -139,7 +158,7 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any) -> dict[str, Any]:
         result["cells"] = unscored(t.gradebook, t.assignment, t.notebook, result["reason"])
         result["feedback_html"] = None
     source_nb = root / "source" / t.assignment / f"{t.notebook}.ipynb"
-    result["flags"] = integrity_flags(t.submitted, restored_cells(source_nb)) + review
+    result["flags"] = integrity_flags(t.submitted, restored_cells(source_nb)) + review + gpu_memory_flags(t.autograded)
     result["sandbox"] = "bubblewrap" if (task.get("sandbox") or {}).get("enabled") else "unconfined"
     result["elapsed_s"] = round(time.monotonic() - started, 2)
     result["data_served"] = served_data(Path(task["served_log"]))

@@ -6,6 +6,7 @@ Environment (set by the runner, see :mod:`.env`):
   AUTOGRADER_SEED         seed for random, NumPy, torch and Keras (default 0)
   AUTOGRADER_NO_NETWORK   1: refuse connections to anything but loopback (the sandbox has no network anyway)
   AUTOGRADER_MIXED_PRECISION 1: Keras mixed_float16 policy (only on a GPU worker)
+  AUTOGRADER_GPU_MEMORY_FRACTION / _MB   this kernel's share of a GPU that several workers share
 """
 from __future__ import annotations
 
@@ -72,6 +73,26 @@ class _AfterImport(importlib.abc.MetaPathFinder):
 def _after_torch(module) -> None:
     module.manual_seed(env.seed())
     training.track_torch_losses(module)
+    fraction = os.environ.get("AUTOGRADER_GPU_MEMORY_FRACTION")
+    if fraction:
+        try:
+            if module.cuda.is_available():
+                module.cuda.set_per_process_memory_fraction(float(fraction))
+        except Exception:
+            pass
+
+
+def _after_tensorflow(module) -> None:
+    """A GPU shared by several workers: this kernel's TensorFlow gets a memory limit (a logical device)."""
+    limit = os.environ.get("AUTOGRADER_GPU_MEMORY_MB")
+    if not limit:
+        return
+    try:
+        config = module.config
+        for gpu in config.list_physical_devices("GPU"):
+            config.set_logical_device_configuration(gpu, [config.LogicalDeviceConfiguration(memory_limit=int(limit))])
+    except Exception:
+        pass
 
 
 def _after_torch_optim(module) -> None:
@@ -180,6 +201,7 @@ def _route_keras_applications(names: tuple[str, ...]) -> Callable:
 
 def callbacks(profile: str, data: str | None = None) -> dict[str, Callable]:
     found: dict[str, Callable] = {"torch": _after_torch, "torch.optim": _after_torch_optim, "keras": _after_keras,
+                                  "tensorflow": _after_tensorflow,
                                   "matplotlib.figure": figures.track}
     if profile == "smoke" and data:
         found.update({
