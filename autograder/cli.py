@@ -9,6 +9,7 @@
   calibrate   run reference trainings over several seeds, record accuracies per profile
   benchmark   time and memory of grading one complete submission; time-to-accuracy
   doctor      can this machine grade? devices per framework, sandbox, cached data, a verdict
+  gpu-check   a real Keras and torch training step on each visible GPU (once per grading machine)
 """
 from __future__ import annotations
 
@@ -111,6 +112,11 @@ def _doctor(args: argparse.Namespace) -> int:
     return doctor.main(profile=args.profile, verify=args.verify)
 
 
+def _gpu_check(args: argparse.Namespace) -> int:
+    from . import doctor
+    return doctor.gpu_check_main(cpu=args.cpu)
+
+
 def _benchmark(args: argparse.Namespace) -> int:
     from . import benchmark
     return benchmark.main(out=Path(args.out), with_overhead=args.overhead, assignment=args.assignment)
@@ -176,6 +182,10 @@ def parser() -> argparse.ArgumentParser:
                     help="exit non-zero unless this profile can run here")
     dr.add_argument("--verify", action="store_true", help="also check the hash of every cached download")
     dr.set_defaults(func=_doctor)
+
+    gc = sub.add_parser("gpu-check", help="a real Keras and torch training step on each visible GPU")
+    gc.add_argument("--cpu", action="store_true", help="run the same steps on the CPU (checks the check)")
+    gc.set_defaults(func=_gpu_check)
 
     b = sub.add_parser("benchmark", help="time and memory of grading one submission")
     b.add_argument("--out", default="build/benchmark")

@@ -1,6 +1,7 @@
 """What an instructor runs first on a grading machine: can this machine grade, and in which profile?
 
     python -m autograder doctor [--profile full] [--verify]
+    python -m autograder gpu-check [--cpu]     a real Keras and torch training step on each GPU
 
 For TensorFlow and for torch (each probed in its own interpreter: importing TensorFlow before
 torchvision in one process crashes), the devices each framework sees and a tiny op run on each; the
@@ -58,6 +59,87 @@ for device in tf.config.list_logical_devices():
 print(json.dumps(out))
 """,
 }
+
+
+TRAINING_STEPS = {
+    "torch": r"""
+import json, sys, time, torch
+device = sys.argv[1]
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(8 * 30 * 30, 10)).to(device)
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+x, y = torch.randn(32, 3, 32, 32, device=device), torch.randint(0, 10, (32,), device=device)
+started = time.perf_counter()
+losses = []
+for _ in range(3):
+    opt.zero_grad(); loss = torch.nn.functional.cross_entropy(model(x), y); loss.backward(); opt.step()
+    losses.append(float(loss))
+print(json.dumps({"device": str(next(model.parameters()).device), "losses": losses,
+                  "ms": round(1000 * (time.perf_counter() - started), 1)}))
+""",
+    "keras": r"""
+import json, os, sys, time
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np, keras, tensorflow as tf
+device = "/GPU:0" if sys.argv[1] != "cpu" else "/CPU:0"
+keras.utils.set_random_seed(0)
+with tf.device(device):
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(8, 3, activation="relu"),
+                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    model.compile(keras.optimizers.SGD(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = np.random.randn(32, 32, 32, 3).astype("float32"), np.random.randint(0, 10, 32)
+    started = time.perf_counter()
+    history = model.fit(x, y, epochs=3, batch_size=32, verbose=0)
+print(json.dumps({"device": model.weights[0].value.device, "losses": [float(v) for v in history.history["loss"]],
+                  "ms": round(1000 * (time.perf_counter() - started), 1)}))
+""",
+}
+
+
+def training_step(framework: str, gpu: str | None, timeout: float = 600) -> dict[str, Any]:
+    """Three real training steps of a small CNN on one GPU (``gpu`` id) or the CPU (None), in a fresh
+    interpreter that sees only that GPU; the device the weights lived on and whether the loss fell."""
+    import os
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES=gpu if gpu is not None else "")
+    device = "cpu" if gpu is None else "cuda:0"
+    try:
+        proc = subprocess.run([sys.executable, "-c", TRAINING_STEPS[framework], device], capture_output=True,
+                              text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"no result in {timeout:.0f} s"}
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        return {"ok": False, "error": tail[:300]}
+    facts = json.loads(lines[-1])
+    on_gpu = "gpu" in facts["device"].lower() or "cuda" in facts["device"].lower()
+    facts["ok"] = facts["losses"][-1] < facts["losses"][0] and (on_gpu == (gpu is not None))
+    if not facts["ok"] and on_gpu != (gpu is not None):
+        facts["error"] = f"trained on {facts['device']}, not on {'GPU ' + gpu if gpu is not None else 'the CPU'}"
+    return facts
+
+
+def gpu_check(*, cpu: bool = False, gpus: list[str] | None = None) -> tuple[list[str], int]:
+    """A Keras and a torch training step on every visible GPU (``cpu``: on the CPU instead, to check the
+    check); lines to print and the exit code."""
+    gpus = devices.visible_gpus() if gpus is None else gpus
+    targets: list[str | None] = [None] if cpu else list(gpus)
+    if not targets:
+        return ["no GPU visible (nvidia-smi lists none, or CUDA_VISIBLE_DEVICES hides them): nothing to check; "
+                "`--cpu` runs the same steps on the CPU"], 1
+    lines, failed = [], 0
+    for gpu in targets:
+        for framework in ("torch", "keras"):
+            facts = training_step(framework, gpu)
+            where = "CPU" if gpu is None else f"GPU {gpu}"
+            if facts.get("ok"):
+                lines.append(f"{where:<7} {framework:<6} ok: 3 steps in {facts['ms']} ms on {facts['device']}, "
+                             f"loss {facts['losses'][0]:.3f} -> {facts['losses'][-1]:.3f}")
+            else:
+                failed += 1
+                lines.append(f"{where:<7} {framework:<6} FAILED: {facts.get('error', 'the loss did not fall')}")
+    lines.append("every device trains" if not failed else f"{failed} training step(s) failed")
+    return lines, 0 if not failed else 1
 
 
 @dataclass
@@ -175,6 +257,12 @@ def run(*, profile: str = "smoke", verify: bool = False,
         report.say(f"{name}: {'READY' if not problems else 'NOT READY: ' + '; '.join(problems)}"
                    + (" (on the GPU)" if name == "full" and gpus and not problems else ""))
     return report, 0 if not report.problems[profile] else 1
+
+
+def gpu_check_main(*, cpu: bool = False) -> int:
+    lines, code = gpu_check(cpu=cpu)
+    print("\n".join(lines))
+    return code
 
 
 def main(*, profile: str = "smoke", verify: bool = False) -> int:

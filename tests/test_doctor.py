@@ -55,3 +55,23 @@ def test_a_gpu_machine_with_the_cpu_build_of_tensorflow_is_not_ready_for_full(em
     assert code == 1 and "tensorflow fails on /device:GPU:0" in report.lines[-2]
     report, code = doctor.run(profile="smoke", found={"torch": {"error": "torch failed: ImportError"}, "tensorflow": CPU_TF}, gpus=[])
     assert code == 1 and "torch does not run" in report.lines[-2]
+
+
+def test_gpu_check_trains_for_real_on_the_cpu_and_names_what_failed(monkeypatch):
+    lines, code = doctor.gpu_check(cpu=True)
+    assert code == 0 and lines[-1] == "every device trains"
+    assert any(line.startswith("CPU     torch  ok: 3 steps") for line in lines)
+    assert any(line.startswith("CPU     keras  ok: 3 steps") for line in lines)
+    lines, code = doctor.gpu_check(gpus=[])
+    assert code == 1 and "no GPU visible" in lines[0]
+    seen = []
+
+    def fake_step(framework, gpu):          # a GPU machine where TensorFlow silently trains on the CPU
+        seen.append((framework, gpu))
+        if framework == "keras":
+            return {"ok": False, "error": f"trained on /device:CPU:0, not on GPU {gpu}"}
+        return {"ok": True, "ms": 5.0, "device": "cuda:0", "losses": [2.3, 2.1, 1.9]}
+    monkeypatch.setattr(doctor, "training_step", fake_step)
+    lines, code = doctor.gpu_check(gpus=["0", "1"])
+    assert code == 1 and seen == [("torch", "0"), ("keras", "0"), ("torch", "1"), ("keras", "1")]
+    assert "GPU 1   keras  FAILED: trained on /device:CPU:0, not on GPU 1" in lines and lines[-1] == "2 training step(s) failed"
