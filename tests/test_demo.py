@@ -27,7 +27,10 @@ EXPECTED_ARCHITECTURES = {"reference": 29, "blank": 0, "dense_no_bias": 28, "pap
                           "vgg_raw_pixels": 28, "vgg_unfreeze_all": 25, "alexnet_random_filters": 27,
                           "alexnet_after_pooling": 27, "alexnet_one_figure": 27, "inception_plain_cnn": 27,
                           "inception_one_curve": 27, "inception_resized_299": 22}
-EXPECTED = {"cnn_foundations": EXPECTED_AUTO, "cnn_architectures": EXPECTED_ARCHITECTURES}
+EXPECTED_POOLING = {"reference": 6, "blank": 0, "min_pool_returns_max": 4, "pool_zero_padding": 3,
+                    "same_off_by_one": 4, "attack_constant_inputs": 2}
+EXPECTED = {"cnn_foundations": EXPECTED_AUTO, "cnn_architectures": EXPECTED_ARCHITECTURES,
+            "pooling_lenet_alexnet": EXPECTED_POOLING}
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +154,32 @@ def test_reports_say_which_data_and_profile(demo):
     gs = json.loads((out / "gradescope" / "reference" / "results.json").read_text())
     assert gs["score"] == 28 and all("max_score" in t for t in gs["tests"])
     assert (out / "grade_distribution.png").stat().st_size > 1000
+
+
+def _messages(out, assignment, student, notebook):
+    result = json.loads((out.parent / assignment / "results" / student / f"{notebook}.json").read_text())
+    return {c["grade_id"]: c["message"] for c in result["cells"]}
+
+
+def test_pooling_lenet_alexnet_table(demo):
+    _, out = demo
+    folder = out.parent / "pooling_lenet_alexnet"
+    grades = pd.read_csv(folder / "grades.csv").set_index("student")
+    assert grades["auto_score"].to_dict() == EXPECTED_POOLING
+    roster = submissions.students("pooling_lenet_alexnet")
+    for student, spec in roster.items():
+        if not spec.get("status"):
+            assert grades.loc[student, "status"] == "ok", (student, grades.loc[student, "status"])
+    for path in (folder / "results").rglob("*.json"):
+        result = json.loads(path.read_text())
+        lost = roster[result["student"]]["lost"]
+        for cell in result["cells"]:
+            if cell["kind"] == "auto":
+                want = 0 if lost == "all" or cell["grade_id"] in lost else cell["max_score"]
+                assert cell["score"] == want, (result["student"], cell["grade_id"], cell["message"])
+    messages = _messages(out, "pooling_lenet_alexnet", "min_pool_returns_max", "01-pooling-padding")
+    assert "returns the maximum of each window" in messages["q2_minpool_tests"]
+    messages = _messages(out, "pooling_lenet_alexnet", "pool_zero_padding", "01-pooling-padding")
+    assert "counted as zeros" in messages["q2_maxpool_tests"]
+    messages = _messages(out, "pooling_lenet_alexnet", "same_off_by_one", "01-pooling-padding")
+    assert "output_size(7, 3, 2, 'same') returned 3, expected 4" in messages["q4_sizes_tests"]

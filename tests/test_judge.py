@@ -628,3 +628,85 @@ def test_first_layer_tensors_are_found_and_compared_with_the_model_in_the_kernel
     ns = {"alexnet": model, "filters": weight / weight.abs().max(), "feature_maps": maps}  # rescaled for display
     ok, message, _ = _judge(tmp_path, key, evidence.first_layer_facts(request, ns, tmp_path / "f"))
     assert not ok and "not the first conv layer's weights" in message
+
+
+# ----------------------------------------------------------------------------- pooling_lenet_alexnet
+P = "pooling_lenet_alexnet"
+
+
+def _pool_evidence(tmp_path, key, fn):
+    from autograder.kernel import evidence
+    request = judge.requests([key], "smoke")[key]
+    return evidence.array_values(request, {request["function"]: fn}, tmp_path / key.replace("#", "__"))
+
+
+def test_pooling_is_judged_on_the_graders_batches_and_named_mistakes(tmp_path):
+    from autograder.checks import formulas
+    for mode in ("max", "min"):
+        key = f"{P}.q2.{mode}#hidden"
+        right = lambda x, k, s=None, p=0, m=mode: formulas.pool_nhwc(x, k, s, p, m)
+        ok, message, _ = _judge(tmp_path, key, _pool_evidence(tmp_path, key, right))
+        assert ok and "all 12 test batches" in message, message
+    copied = lambda x, k, s=None, p=0: formulas.pool_nhwc(x, k, s, p, "max")      # min pooling that returns max
+    ok, message, _ = _judge(tmp_path, f"{P}.q2.min", _pool_evidence(tmp_path, f"{P}.q2.min", copied))
+    assert not ok and "returns the maximum of each window" in message and "(1, 4, 4, 1)" in message
+    ok, message, _ = _judge(tmp_path, f"{P}.q2.min#hidden", _pool_evidence(tmp_path, f"{P}.q2.min#hidden", copied))
+    assert not ok and "inputs are not shown" in message and "(1, 4, 4, 1)" not in message
+
+    def zero_padded(x, k, s=None, p=0):
+        return formulas.pool_nhwc(np.pad(x, ((0, 0), (p, p), (p, p), (0, 0))), k, s, 0, "max")
+    ok, message, _ = _judge(tmp_path, f"{P}.q2.max#hidden", _pool_evidence(tmp_path, f"{P}.q2.max#hidden", zero_padded))
+    assert not ok and "counted as zeros" in message
+    assert _judge(tmp_path, f"{P}.q2.max", _pool_evidence(tmp_path, f"{P}.q2.max", zero_padded))[0]  # no padding there
+
+    def no_batch(x, k, s=None, p=0):                     # pools the first image only
+        return formulas.pool_nhwc(x[:1], k, s, p, "max")
+    ok, message, _ = _judge(tmp_path, f"{P}.q2.max", _pool_evidence(tmp_path, f"{P}.q2.max", no_batch))
+    assert not ok and "returned shape (1, 2, 2, 3), expected (2, 2, 2, 3)" in message
+
+    def fixed_stride(x, k, s=None, p=0):                 # ignores the stride: windows always non-overlapping
+        return formulas.pool_nhwc(x, k, k, p, "max")
+    assert not _judge(tmp_path, f"{P}.q2.max#hidden", _pool_evidence(tmp_path, f"{P}.q2.max#hidden", fixed_stride))[0]
+    ok, message, _ = _judge(tmp_path, f"{P}.q2.max", _pool_evidence(tmp_path, f"{P}.q2.max", lambda x, k, s: 1 / 0))
+    assert not ok and "raised ZeroDivisionError" in message
+    ok, message, _ = _judge(tmp_path, f"{P}.q2.max", {"missing": "no function `max_pool2d` defined"})
+    assert not ok and "no function" in message
+
+
+def test_pooling_requests_hold_seeds_not_expected_outputs():
+    request = judge.requests([f"{P}.q2.max#hidden"], "smoke")[f"{P}.q2.max#hidden"]
+    assert set(request) == {"kind", "function", "cases"}
+    assert all(set(case) <= {"shape", "seed", "args", "ints"} for case in request["cases"])
+    sizes = [tuple(c["shape"][1:3]) for c in request["cases"]]
+    assert any(h % 2 for h, _ in sizes) and any(len(c["args"]) == 3 and c["args"][2] for c in request["cases"])
+    assert any(len(c["args"]) > 1 and c["args"][1] != c["args"][0] for c in request["cases"])   # stride != window
+
+
+def test_worked_example_and_output_sizes_right_and_wrong(tmp_path):
+    key = f"{P}.q2.example"
+    right = {"values": {"pooled_max": [[9, 9], [9, 9]], "pooled_min": [[[1], [1]], [[2], [1]]],   # any squeezable shape
+                        "keeps_line": {"str": "max pooling"}}}
+    ok, message, _ = _judge(tmp_path, key, right)
+    assert ok, message
+    swapped = {"values": dict(right["values"], pooled_min=[[9, 9], [9, 9]])}
+    ok, message, _ = _judge(tmp_path, key, swapped)
+    assert not ok and "that is the max pooling of the map" in message
+    for choice in ("min", "max or min", "neither"):
+        ok, message, _ = _judge(tmp_path, key, {"values": dict(right["values"], keeps_line={"str": choice})})
+        assert not ok and "keeps_line" in message
+    ok, message, _ = _judge(tmp_path, key, {"values": {"pooled_min": [[1, 1], [2, 1]]}})
+    assert not ok and "no variable `pooled_max`" in message
+    from autograder.checks import formulas
+    for key in (f"{P}.q4.sizes", f"{P}.q4.sizes#hidden"):
+        cases = specs.SPECS[key].request["cases"]
+        right = {"values": [{"value": formulas.padded_output_size(*c)} for c in cases]}
+        assert _judge(tmp_path, key, right)[0]
+    cases = specs.SPECS[f"{P}.q4.sizes#hidden"].request["cases"]
+    for wrong in (lambda n, f, s, pad: n // s if pad == "same" else (n - f) // s + 1,            # floor for 'same'
+                  lambda n, f, s, pad: (n - f) // s + 1 if pad == "valid" else (n + 2 * ((f - 1) // 2) - f) // s + 1,  # p = (f-1)//2
+                  lambda n, f, s, pad: formulas.padded_output_size(n, f, s, "valid" if pad == "same" else "same")):
+        ok, message, _ = _judge(tmp_path, f"{P}.q4.sizes#hidden",
+                                {"values": [{"value": wrong(*c)} for c in cases]})
+        assert not ok and "further test cases" in message
+    ok, message, _ = _judge(tmp_path, f"{P}.q4.sizes", {"values": [{"value": 28}, {"value": 26}, {"value": 3}, {"value": 14}]})
+    assert not ok and "output_size(7, 3, 2, 'same') returned 3, expected 4" in message

@@ -168,6 +168,47 @@ SPECS.update({
 })
 
 
+P = "pooling_lenet_alexnet"
+
+
+def _pool_cases(cases: list[tuple]) -> list[dict[str, Any]]:
+    """(shape N,H,W,C, args (pool_size[, stride[, padding]]), integer values?) -> requests with a seed each."""
+    return [{"shape": list(shape), "seed": 100 + i, "args": list(args), **({"ints": True} if ints else {})}
+            for i, (shape, args, ints) in enumerate(cases)]
+
+
+POOL_VISIBLE = _pool_cases([((1, 4, 4, 1), (2, 2), True), ((2, 6, 6, 3), (3, 3), False)])
+POOL_HIDDEN = _pool_cases([
+    ((1, 4, 4, 1), (2, 2), True), ((2, 6, 6, 3), (3, 3), False), ((3, 8, 8, 1), (2,), False),   # stride = window
+    ((2, 7, 9, 3), (3, 2), False), ((1, 11, 11, 2), (3, 2), True), ((2, 5, 5, 4), (2, 1), False),  # odd, overlapping
+    ((1, 13, 13, 1), (3, 2, 1), False), ((2, 7, 7, 3), (2, 2, 1), True), ((1, 9, 7, 5), (4, 3, 2), False),  # padding
+    ((4, 10, 10, 2), (5, 3, 2), False), ((1, 1, 1, 1), (1, 1), False), ((2, 6, 6, 1), (3, 3, 1), True),
+])
+SIZE_VISIBLE = [(28, 3, 1, "same"), (28, 3, 1, "valid"), (7, 3, 2, "same"), (32, 5, 2, "valid")]
+SIZE_HIDDEN = [(n, f, s, pad) for n in (5, 7, 28, 32, 33, 224, 227) for f in (1, 2, 3, 5, 11) for s in (1, 2, 3, 4)
+               for pad in ("same", "valid") if f <= n]
+# Q2's worked example: a thin bright line (9) on a dim background, pooled 2x2 with stride 2
+FEATURE_MAP = [[1, 9, 2, 1], [2, 1, 9, 3], [3, 2, 1, 9], [9, 3, 2, 1]]
+
+SPECS.update({
+    # Q2: max and min pooling in NumPy on the grader's random batches; a worked example
+    f"{P}.q2.max": Spec("arrays", f"{P}.q2", {"function": "max_pool2d", "cases": POOL_VISIBLE}, {"mode": "max"}),
+    f"{P}.q2.max#hidden": Spec("arrays", f"{P}.q2", {"function": "max_pool2d", "cases": POOL_HIDDEN}, {"mode": "max"}),
+    f"{P}.q2.min": Spec("arrays", f"{P}.q2", {"function": "min_pool2d", "cases": POOL_VISIBLE}, {"mode": "min"}),
+    f"{P}.q2.min#hidden": Spec("arrays", f"{P}.q2", {"function": "min_pool2d", "cases": POOL_HIDDEN}, {"mode": "min"}),
+    f"{P}.q2.example": Spec("example", f"{P}.q2", {"names": ["pooled_max", "pooled_min", "keeps_line"]},
+                            {"feature_map": FEATURE_MAP,
+                             "arrays": {"pooled_max": ("max", (2, 2)), "pooled_min": ("min", (2, 2))},
+                             "choice": {"keeps_line": ("max", ("max", "min"))}}),
+    # Q4: output sizes with 'same' and 'valid' padding (the formula agrees with real Conv2D / nn.Conv2d layers)
+    f"{P}.q4.sizes": Spec("function", f"{P}.q4", {"function": "output_size", "cases": [list(c) for c in SIZE_VISIBLE]},
+                          {"reference": "padded_output_size"}),
+    f"{P}.q4.sizes#hidden": Spec("function", f"{P}.q4", {"function": "output_size",
+                                                         "cases": [list(c) for c in SIZE_HIDDEN]},
+                                 {"reference": "padded_output_size"}),
+})
+
+
 def request_for(key: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """What the kernel must measure for ``key`` (inputs only), given the question's budget row."""
     spec = SPECS[key]

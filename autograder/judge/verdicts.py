@@ -71,6 +71,7 @@ REFERENCES: dict[str, Callable[..., Any]] = {
     "fit_diagnosis": formulas.fit_diagnosis,
     "dense_params_on_image": formulas.dense_params_on_image,
     "conv_params_on_image": formulas.conv_params_on_image,
+    "padded_output_size": formulas.padded_output_size,
 }
 
 
@@ -662,3 +663,93 @@ VERDICTS: dict[str, Callable[..., str]] = {
     "values": values, "residual": residual, "training_time": training_time,
     "graph": inception, "curves": curves, "first_layer": first_layer, "panels": panels, "transfer": transfer,
 }
+
+
+# ----------------------------------------------------------------------------- pooling_lenet_alexnet
+def _pool_call(name: str, case: Mapping[str, Any]) -> str:
+    args = ", ".join(repr(a) for a in case.get("args", []))
+    return f"{name}(<array of shape {tuple(case['shape'])}>{', ' + args if args else ''})"
+
+
+def _pool_mistake(got: np.ndarray, x: np.ndarray, args: list, mode: str) -> str | None:
+    """A name for a wrong pooling output the judge recognises (the other pooling, zeros as padding)."""
+    other = "min" if mode == "max" else "max"
+    if np.allclose(got, formulas.pool_nhwc(x, *args, mode=other), atol=1e-9):
+        return (f"it returns the {other}imum of each window, not the {mode}imum"
+                + (" (min pooling is -maxpool(-x))" if mode == "min" else ""))
+    padding = int(args[2]) if len(args) > 2 else 0
+    if padding:
+        k, s = int(args[0]), int(args[1]) if len(args) > 1 and args[1] else int(args[0])
+        zeros = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+        if np.allclose(got, formulas.pool_nhwc(zeros, k, s, 0, mode), atol=1e-9):
+            return "the padding is counted as zeros: padded positions must never win (pad with -inf for max, +inf for min)"
+    return None
+
+
+def arrays(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """A pooling function on the grader's random batches (N, H, W, C), compared with the judge's own pooling
+    (which agrees with Keras ``MaxPooling2D`` and ``nn.MaxPool2d``: tests/test_pooling_reference.py)."""
+    _found(evidence)
+    name, mode = request["function"], expect["mode"]
+    errors = evidence.get("errors") if isinstance(evidence.get("errors"), dict) else {}
+    with np.load(ctx.attachment(evidence.get("arrays", "")), allow_pickle=False) as f:
+        outputs = {k: f[k] for k in f.files}
+    wrong: list[tuple[Mapping[str, Any], str]] = []
+    for i, case in enumerate(request["cases"]):
+        x = formulas.random_tensor(case["shape"], case["seed"], case.get("ints", False))
+        args = list(case.get("args", []))
+        want = formulas.pool_nhwc(x, *args, mode=mode)
+        if str(i) in errors:
+            wrong.append((case, f"raised {errors[str(i)]}"))
+            continue
+        got = outputs.get(f"c{i}")
+        if got is None or not np.issubdtype(got.dtype, np.number):
+            wrong.append((case, "returned no array"))
+        elif got.shape != want.shape:
+            wrong.append((case, f"returned shape {got.shape}, expected {want.shape} (batch, rows, columns, channels)"))
+        elif not np.allclose(got, want, rtol=1e-6, atol=1e-6):
+            mistake = _pool_mistake(got, x, args, mode)
+            wrong.append((case, f"returned wrong values: {mistake}" if mistake else "returned wrong values"))
+    if not wrong:
+        return f"`{name}` agrees with {mode} pooling on all {len(request['cases'])} test batches"
+    named = [what for _, what in wrong if ": " in what and what.startswith("returned wrong values")]
+    if ctx.hidden:
+        why = f"; {named[0].split(': ', 1)[1]}" if named else ""
+        raise Failed(f"`{name}` is wrong on {len(wrong)} of {len(request['cases'])} further test batches (odd sizes, "
+                     f"stride different from the window, padding; their inputs are not shown){why}")
+    case, what = wrong[0]
+    raise Failed(f"{_pool_call(name, case)} {what}")
+
+
+def example(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """A worked example: named arrays against the judge's own results on the notebook's feature map, and a
+    named choice (a text naming one of the options)."""
+    _found(evidence)
+    got = evidence.get("values") or {}
+    fmap = np.asarray(expect["feature_map"], dtype="float64")[None, :, :, None]
+    for name, (mode, args) in expect["arrays"].items():
+        if name not in got:
+            raise Failed(f"no variable `{name}` found: store the pooled map under that name")
+        try:
+            value = np.squeeze(np.asarray(got[name], dtype="float64"))
+        except (TypeError, ValueError):
+            raise Failed(f"`{name}` is not an array of numbers") from None
+        want = formulas.pool_nhwc(fmap, *args, mode=mode)[0, :, :, 0]
+        if value.shape != want.shape or not np.allclose(value, want):
+            other = formulas.pool_nhwc(fmap, *args, mode="min" if mode == "max" else "max")[0, :, :, 0]
+            hint = f" — that is the {'min' if mode == 'max' else 'max'} pooling of the map" if (
+                value.shape == want.shape and np.allclose(value, other)) else ""
+            raise Failed(f"`{name}` = {np.round(value, 3).tolist()} is not the {mode} pooling of the feature map "
+                         f"(window {args[0]}, stride {args[1]}){hint}")
+    for name, (answer, options) in expect["choice"].items():
+        value = got.get(name)
+        text = value.get("str") if isinstance(value, dict) else None
+        if not isinstance(text, str):
+            raise Failed(f"no text `{name}` found: set it to one of {', '.join(map(repr, options))}")
+        named = [o for o in options if o in text.lower()]
+        if named != [answer]:
+            raise Failed(f"`{name}` = {text!r}: look again at which pooled map still shows the bright line")
+    return "; ".join(f"`{n}` right" for n in [*expect["arrays"], *expect["choice"]])
+
+
+VERDICTS.update({"arrays": arrays, "example": example})

@@ -108,13 +108,35 @@ def function_values(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Pat
     return {"function": name, "values": values}
 
 
+def random_input(case: Mapping[str, Any]) -> Any:
+    """The input of a generated case (``shape``, ``seed``, ``ints``): drawn here as the judge draws it."""
+    import numpy as np
+    rng = np.random.default_rng(int(case["seed"]))
+    shape = tuple(int(d) for d in case["shape"])
+    return rng.integers(-9, 10, size=shape).astype("float64") if case.get("ints") else rng.standard_normal(shape)
+
+
 def array_values(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
-    """An array-valued function (e.g. pooling) on inputs from the requests file: outputs saved as .npz."""
+    """An array-valued function (e.g. pooling) on inputs from the requests file, or on inputs drawn from
+    each case's seed (``{"shape", "seed", "args"}``: ``fn(x, *args)``): outputs saved as .npz."""
     import numpy as np
     name = request["function"]
     fn = ns.get(name)
     if not callable(fn):
         raise NotFound(f"no function `{name}` defined (check the spelling and run its cell)")
+    if "inputs" not in request:
+        outputs, errors = {}, {}
+        for i, case in enumerate(request["cases"][:MAX_CASES]):
+            try:
+                out = np.asarray(fn(random_input(case), *case.get("args", [])), dtype="float64")
+                if out.size > 10**6:
+                    raise ValueError(f"an output of {out.size:,} values for a small input")
+                outputs[f"c{i}"] = out
+            except Exception as err:
+                errors[str(i)] = _short(err, 120)
+        np.savez(f"{stem}.npz", **outputs)
+        return {"function": name, "errors": errors, "arrays": f"{stem.name}.npz",
+                "shown": [f"ran your `{name}` on {len(request['cases'])} test inputs"]}
     inputs = np.load(Path(os.environ[env.DATA]) / request["inputs"], allow_pickle=False)
     outputs, errors = {}, {}
     for i, kwargs in enumerate(request["cases"][:MAX_CASES]):
@@ -708,3 +730,6 @@ COLLECTORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Path], dic
     "graph": graph_facts, "curves": curves_facts, "first_layer": first_layer_facts, "panels": first_layer_facts,
     "transfer": transfer_facts,
 }
+
+# pooling_lenet_alexnet: a worked example read from named variables
+COLLECTORS["example"] = named_values
