@@ -27,8 +27,9 @@ EXPECTED_ARCHITECTURES = {"reference": 29, "blank": 0, "dense_no_bias": 28, "pap
                           "vgg_raw_pixels": 28, "vgg_unfreeze_all": 25, "alexnet_random_filters": 27,
                           "alexnet_after_pooling": 27, "alexnet_one_figure": 27, "inception_plain_cnn": 27,
                           "inception_one_curve": 27, "inception_resized_299": 22}
-EXPECTED_POOLING = {"reference": 6, "blank": 0, "min_pool_returns_max": 4, "pool_zero_padding": 3,
-                    "same_off_by_one": 4, "attack_constant_inputs": 2}
+EXPECTED_POOLING = {"reference": 11, "blank": 0, "min_pool_returns_max": 9, "pool_zero_padding": 8,
+                    "same_off_by_one": 9, "attack_constant_inputs": 7,
+                    "lenet_wrong_filters": 8, "lenet_no_subsampling": 8, "lenet_pytorch_valid28": 11}
 EXPECTED = {"cnn_foundations": EXPECTED_AUTO, "cnn_architectures": EXPECTED_ARCHITECTURES,
             "pooling_lenet_alexnet": EXPECTED_POOLING}
 
@@ -183,3 +184,9 @@ def test_pooling_lenet_alexnet_table(demo):
     assert "counted as zeros" in messages["q2_maxpool_tests"]
     messages = _messages(out, "pooling_lenet_alexnet", "same_off_by_one", "01-pooling-padding")
     assert "output_size(7, 3, 2, 'same') returned 3, expected 4" in messages["q4_sizes_tests"]
+    messages = _messages(out, "pooling_lenet_alexnet", "lenet_wrong_filters", "02-lenet5")
+    assert "found conv 32 -> conv 64" in messages["q8_model_tests"] and "conv 28x28x32" in messages["q8_shapes_tests"]
+    feedback = (folder / "feedback" / "lenet_pytorch_valid28" / "02-lenet5.html").read_text()
+    assert "44,426 parameters): LeNet-5, 28x28 input without padding" in feedback and "C1 24x24x6, S2 12x12x6, C3 8x8x16, S4 4x4x16" in feedback
+    feedback = (folder / "feedback" / "reference" / "02-lenet5.html").read_text()
+    assert "61,706 parameters): LeNet-5, the classic 32x32 layout" in feedback and "C1 28x28x6, S2 14x14x6, C3 10x10x16, S4 5x5x16" in feedback

@@ -710,3 +710,64 @@ def test_worked_example_and_output_sizes_right_and_wrong(tmp_path):
         assert not ok and "further test cases" in message
     ok, message, _ = _judge(tmp_path, f"{P}.q4.sizes", {"values": [{"value": 28}, {"value": 26}, {"value": 3}, {"value": 14}]})
     assert not ok and "output_size(7, 3, 2, 'same') returned 3, expected 4" in message
+
+
+def _torch_lenet(c1=6, pool=True, n=28):
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class LeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(1, c1, 5), nn.Conv2d(c1, 16, 5)
+            side = ((n - 4) // 2 - 4) // 2 if pool else n - 8
+            self.fc = nn.Sequential(nn.Flatten(), nn.Linear(16 * side * side, 120), nn.ReLU(), nn.Linear(120, 84),
+                                    nn.ReLU(), nn.Linear(84, 10))
+
+        def forward(self, x):
+            x = F.relu(self.conv1(x))
+            x = F.max_pool2d(x, 2) if pool else x
+            x = F.relu(self.conv2(x))
+            return self.fc(F.max_pool2d(x, 2) if pool else x)
+    torch.manual_seed(0)
+    return LeNet()
+
+
+def test_lenet_stage_shapes_read_in_both_frameworks_and_judged_per_input_size(tmp_path):
+    import keras
+    from autograder.kernel import evidence
+    key = f"{P}.q8.shapes"
+    request = judge.requests([key], "smoke")[key]
+
+    def verdict(model):
+        facts = evidence.stage_facts(request, {"model": model}, tmp_path / "s")
+        return _judge(tmp_path, key, facts)[:2]
+    ok, message = verdict(_torch_lenet())                         # F.max_pool2d in forward is seen too
+    assert ok and "28x28 input (no padding): C1 24x24x6, S2 12x12x6, C3 8x8x16, S4 4x4x16" in message
+    assert verdict(_torch_lenet(n=32))[0]
+    ok, message = verdict(_torch_lenet(c1=8))
+    assert not ok and "conv 24x24x8" in message
+    ok, message = verdict(_torch_lenet(pool=False))
+    assert not ok and "conv 24x24x6 -> conv 20x20x16" in message
+    L = keras.layers
+
+    def keras_lenet(n, padding):
+        return keras.Sequential([keras.Input((n, n, 1)), L.Conv2D(6, 5, padding=padding, activation="relu"),
+                                 L.MaxPooling2D(2), L.Conv2D(16, 5, activation="relu"), L.MaxPooling2D(2),
+                                 L.Flatten(), L.Dense(120), L.Dense(84), L.Dense(10)])
+    ok, message = verdict(keras_lenet(28, "same"))
+    assert ok and "padding='same' in C1): C1 28x28x6, S2 14x14x6, C3 10x10x16, S4 5x5x16" in message
+    ok, message = verdict(keras_lenet(32, "same"))                 # 32x32 padded again: C5 would see 6x6x16
+    assert not ok and "28x28x6 -> 14x14x6 -> 10x10x16 -> 5x5x16 (no padding)" in message and "conv 32x32x6" in message
+    inputs = keras.Input((28, 28, 1))                               # the functional API: read from the graph
+    x = L.MaxPooling2D(2)(L.Conv2D(6, 5, padding="same")(inputs))
+    x = L.MaxPooling2D(2)(L.Conv2D(16, 5)(x))
+    functional = keras.Model(inputs, L.Dense(10)(L.Dense(84)(L.Dense(120)(L.Flatten()(x)))))
+    assert verdict(functional)[0]
+
+
+def test_arrays_of_a_namespace_with_numpy_imported_are_found():
+    from autograder.kernel import discover
+    x = np.zeros((5, 4))
+    assert [f.name for f in discover.arrays({"np": np, "x": x}, 5)] == ["x"]

@@ -188,6 +188,8 @@ SIZE_VISIBLE = [(28, 3, 1, "same"), (28, 3, 1, "valid"), (7, 3, 2, "same"), (32,
 SIZE_HIDDEN = [(n, f, s, pad) for n in (5, 7, 28, 32, 33, 224, 227) for f in (1, 2, 3, 5, 11) for s in (1, 2, 3, 4)
                for pad in ("same", "valid") if f <= n]
 # Q2's worked example: a thin bright line (9) on a dim background, pooled 2x2 with stride 2
+# LeNet-5's stages C1, S2, C3, S4: 5x5 convolutions of 6 and 16 filters, 2x2 subsampling; C5 sees 5x5x16 or 4x4x16
+LENET_STAGES = {"names": ("C1", "S2", "C3", "S4"), "widths": (6, 16), "kernel": 5, "pool": 2, "c5_inputs": (400, 256)}
 FEATURE_MAP = [[1, 9, 2, 1], [2, 1, 9, 3], [3, 2, 1, 9], [9, 3, 2, 1]]
 
 SPECS.update({
@@ -206,6 +208,12 @@ SPECS.update({
     f"{P}.q4.sizes#hidden": Spec("function", f"{P}.q4", {"function": "output_size",
                                                          "cases": [list(c) for c in SIZE_HIDDEN]},
                                  {"reference": "padded_output_size"}),
+    # Q8: LeNet-5 in the student's framework: structure and parameter count (the cnn_architectures Q6 machinery),
+    # the shape after every stage for the answer's input size, held-out accuracy
+    f"{P}.q8.model": Spec("model", f"{P}.q8", LENET_INPUT, {"outputs": (10,), "architecture": LENET5}),
+    f"{P}.q8.shapes": Spec("stages", f"{P}.q8", LENET_INPUT, LENET_STAGES),
+    f"{P}.q8.accuracy": Spec("model", f"{P}.q8", LENET_INPUT, {}),
+    f"{P}.q8.accuracy#hidden": Spec("predictions", f"{P}.q8", {"dataset": "mnist", **LENET_INPUT}, {"dataset": "mnist"}),
 })
 
 

@@ -753,3 +753,51 @@ def example(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context
 
 
 VERDICTS.update({"arrays": arrays, "example": example})
+
+
+def _nhwc(shape: Any, framework: str) -> tuple[int, int, int] | None:
+    """(rows, columns, channels) of a batch shape in the framework's layout."""
+    if not isinstance(shape, list) or len(shape) != 4 or not all(isinstance(d, int) for d in shape):
+        return None
+    return (shape[2], shape[3], shape[1]) if framework == "torch" else (shape[1], shape[2], shape[3])
+
+
+def _fmt_hwc(hwc: tuple[int, int, int]) -> str:
+    return "x".join(map(str, hwc))
+
+
+def stages(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """The shape after each of the first convolutions and subsamplings (C1, S2, C3, S4) for the answer's own
+    input size, against the judge's arithmetic for every accepted layout (C1 with or without padding)."""
+    _found(evidence)
+    framework = str(evidence.get("framework"))
+    probe = _nhwc(evidence.get("input_shape"), framework)
+    if probe is None:
+        raise Failed("the input shape of your model could not be read")
+    n = probe[0]
+    names, widths, kernel, pool = expect["names"], expect["widths"], int(expect["kernel"]), int(expect["pool"])
+    layouts = {}
+    for p1, label in ((0, "no padding"), ((kernel - 1) // 2, "padding='same' in C1")):
+        c1 = formulas.conv_output_size(n, kernel, p1, 1)
+        s2 = formulas.conv_output_size(c1, pool, 0, pool)
+        c3 = formulas.conv_output_size(s2, kernel, 0, 1)
+        s4 = formulas.conv_output_size(c3, pool, 0, pool)
+        if s4 > 0 and s4 * s4 * widths[1] in expect["c5_inputs"]:
+            layouts[label] = [(c1, c1, widths[0]), (s2, s2, widths[0]), (c3, c3, widths[1]), (s4, s4, widths[1])]
+    found = [s for s in evidence.get("stages") or [] if isinstance(s, dict) and s.get("kind") in ("conv", "pool")]
+    got = [_nhwc(s.get("shape"), framework) for s in found][: len(names)]
+    kinds = [s.get("kind") for s in found][: len(names)]
+    shown = " -> ".join(f"{k} {_fmt_hwc(g) if g else '?'}" for k, g in zip(kinds, got)) or "no convolution or pooling"
+    if not layouts:
+        raise Failed(f"for your {n}x{n} input no LeNet-5 layout fits (32x32, or 28x28 with or without padding in C1); "
+                     f"found {shown}")
+    want_kinds = ["conv", "pool", "conv", "pool"]
+    for label, want in layouts.items():
+        if kinds == want_kinds and got == want:
+            steps = ", ".join(f"{name} {_fmt_hwc(w)}" for name, w in zip(names, want))
+            return f"for your {n}x{n} input ({label}): {steps}"
+    expected = " or ".join(f"{' -> '.join(_fmt_hwc(w) for w in want)} ({label})" for label, want in layouts.items())
+    raise Failed(f"for your {n}x{n}x{probe[2]} input, LeNet-5's C1, S2, C3, S4 give {expected}; your model gives {shown}")
+
+
+VERDICTS["stages"] = stages

@@ -733,3 +733,85 @@ COLLECTORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Path], dic
 
 # pooling_lenet_alexnet: a worked example read from named variables
 COLLECTORS["example"] = named_values
+
+
+def _stage_kind(name: str) -> str | None:
+    return "conv" if "conv" in name.lower() else "pool" if "pool" in name.lower() else None
+
+
+def _keras_stages(model: Any, x: Any) -> list[dict[str, Any]]:
+    """(class, output shape) of each conv and pooling layer: Sequential models are run layer by layer on
+    the probe input (nested Sequentials too), functional models read from their graph."""
+    import numpy as np
+    stages: list[dict[str, Any]] = []
+    if type(model).__name__ == "Sequential":
+        def run(seq: Any, value: Any) -> Any:
+            for layer in seq.layers:
+                if type(layer).__name__ == "Sequential":
+                    value = run(layer, value)
+                    continue
+                value = layer(value)
+                kind = _stage_kind(type(layer).__name__)
+                if kind:
+                    stages.append({"class": type(layer).__name__, "kind": kind, "shape": [int(d) for d in np.shape(value)]})
+            return value
+        run(model, x)
+        return stages
+    if type(model).__name__ != "Functional":
+        raise ValueError("the shapes of a subclassed Keras model's layers cannot be read: build it with "
+                         "keras.Sequential or the functional API")
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        kind = _stage_kind(type(layer).__name__)
+        if kind:
+            shape = [int(d) if d is not None else 1 for d in layer.output.shape]
+            stages.append({"class": type(layer).__name__, "kind": kind, "shape": shape})
+    return stages
+
+
+def _torch_stages(model: Any, x: Any) -> list[dict[str, Any]]:
+    """(function, output shape) of every convolution and pooling the forward pass runs, in order: layers
+    (nn.Conv2d, nn.MaxPool2d ...) and functional calls (F.max_pool2d ...) alike."""
+    import torch
+    import torch.nn.functional as F
+    stages: list[dict[str, Any]] = []
+    names = ("conv2d", "max_pool2d", "avg_pool2d")
+    saved = {n: getattr(F, n) for n in names}
+
+    def recorder(name: str, original: Callable) -> Callable:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            out = original(*args, **kwargs)
+            first = out[0] if isinstance(out, tuple) else out
+            if len(stages) < 200:
+                stages.append({"class": name, "kind": _stage_kind(name), "shape": [int(d) for d in first.shape]})
+            return out
+        return call
+
+    was_training = model.training
+    try:
+        for n in names:
+            setattr(F, n, recorder(n, saved[n]))
+        model.eval()
+        with torch.no_grad():
+            model(torch.as_tensor(x, dtype=torch.float32).to(_torch_device(model)))
+    finally:
+        for n, fn in saved.items():
+            setattr(F, n, fn)
+        model.train(was_training)
+    return stages
+
+
+def stage_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The output shape after every convolution and pooling of the graded model, for the probe input
+    (the input size the model accepts, in its framework's layout)."""
+    import numpy as np
+    found = discover.model(ns, fits=_fits(request))
+    kind = discover.framework(found.obj)
+    shape = _input_shape(found.obj, kind, request)
+    x = np.zeros(shape, dtype="float32")
+    stages = _keras_stages(found.obj, x) if kind == "keras" else _torch_stages(found.obj, x)
+    return {"name": found.name, "framework": kind, "input_shape": list(shape), "stages": stages,
+            "shown": [f"read the shape after each convolution and pooling of {discover.describe_model(found)} "
+                      f"for an input of shape {tuple(shape)}"]}
+
+
+COLLECTORS["stages"] = stage_facts
