@@ -27,9 +27,11 @@ EXPECTED_ARCHITECTURES = {"reference": 29, "blank": 0, "dense_no_bias": 28, "pap
                           "vgg_raw_pixels": 28, "vgg_unfreeze_all": 25, "alexnet_random_filters": 27,
                           "alexnet_after_pooling": 27, "alexnet_one_figure": 27, "inception_plain_cnn": 27,
                           "inception_one_curve": 27, "inception_resized_299": 22}
-EXPECTED_POOLING = {"reference": 11, "blank": 0, "min_pool_returns_max": 9, "pool_zero_padding": 8,
-                    "same_off_by_one": 9, "attack_constant_inputs": 7,
-                    "lenet_wrong_filters": 8, "lenet_no_subsampling": 8, "lenet_pytorch_valid28": 11}
+EXPECTED_POOLING = {"reference": 18, "blank": 0, "min_pool_returns_max": 16, "pool_zero_padding": 15,
+                    "same_off_by_one": 16, "attack_constant_inputs": 14,
+                    "lenet_wrong_filters": 15, "lenet_no_subsampling": 15, "lenet_pytorch_valid28": 18,
+                    "alexnet_no_dropout": 17, "alexnet_no_eval": 17, "alexnet_stuck_at_chance": 16,
+                    "alexnet_paper_count": 17, "alexnet_upscaled_224": 15}
 EXPECTED = {"cnn_foundations": EXPECTED_AUTO, "cnn_architectures": EXPECTED_ARCHITECTURES,
             "pooling_lenet_alexnet": EXPECTED_POOLING}
 
@@ -188,5 +190,20 @@ def test_pooling_lenet_alexnet_table(demo):
     assert "found conv 32 -> conv 64" in messages["q8_model_tests"] and "conv 28x28x32" in messages["q8_shapes_tests"]
     feedback = (folder / "feedback" / "lenet_pytorch_valid28" / "02-lenet5.html").read_text()
     assert "44,426 parameters): LeNet-5, 28x28 input without padding" in feedback and "C1 24x24x6, S2 12x12x6, C3 8x8x16, S4 4x4x16" in feedback
+    messages = _messages(out, "pooling_lenet_alexnet", "alexnet_no_eval", "03-alexnet")
+    assert "still in training mode" in messages["q12_eval_tests"] and "model.eval()" in messages["q12_eval_tests"]
+    messages = _messages(out, "pooling_lenet_alexnet", "alexnet_stuck_at_chance", "03-alexnet")
+    assert "chance level" in messages["q12_accuracy_tests"] and "ln(10)" in messages["q12_accuracy_tests"]
+    messages = _messages(out, "pooling_lenet_alexnet", "alexnet_no_dropout", "03-alexnet")
+    assert "no dropout" in messages["q12_parts_tests"]
+    upscaled = json.loads((folder / "results" / "alexnet_upscaled_224" / "03-alexnet.json").read_text())
+    assert upscaled["status"] == "timeout" and "stopped after 60 s (time limit of one cell)" in upscaled["reason"]
+    assert "03-alexnet: timeout" in grades.loc["alexnet_upscaled_224", "status"]
+    messages = {c["grade_id"]: c["message"] for c in upscaled["cells"]}
+    assert "stopped by the time limit" in messages["q12_accuracy_tests"]
+    feedback = (folder / "feedback" / "alexnet_upscaled_224" / "03-alexnet.html").read_text()
+    assert "57,044,810 parameters): AlexNet, the classic layout" in feedback       # what ran keeps its points
+    feedback = (folder / "feedback" / "reference" / "03-alexnet.html").read_text()
+    assert "the small-input variant" in feedback and "dropout (2 x p=0.5)" in feedback
     feedback = (folder / "feedback" / "reference" / "02-lenet5.html").read_text()
     assert "61,706 parameters): LeNet-5, the classic 32x32 layout" in feedback and "C1 28x28x6, S2 14x14x6, C3 10x10x16, S4 5x5x16" in feedback

@@ -771,3 +771,119 @@ def test_arrays_of_a_namespace_with_numpy_imported_are_found():
     from autograder.kernel import discover
     x = np.zeros((5, 4))
     assert [f.name for f in discover.arrays({"np": np, "x": x}, 5)] == ["x"]
+
+
+def _torch_alexnet(dropout=True, pool=(3, 2), conv1=(3, 1)):
+    import torch
+    from torch import nn
+    torch.manual_seed(0)
+    drop = [nn.Dropout(0.5)] if dropout else []
+    k, s = conv1
+    return nn.Sequential(
+        nn.Conv2d(1, 8, k, stride=s, padding=k // 2), nn.ReLU(), nn.MaxPool2d(*pool),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(*pool),
+        nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(2), nn.Flatten(),
+        *drop, nn.Linear(32, 32), nn.ReLU(), *drop, nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 10))
+
+
+def _alexnet_verdict(tmp_path, key, model, ns=None):
+    from autograder.kernel import evidence
+    request = judge.requests([key], "smoke")[key]
+    facts = evidence.COLLECTORS[request["kind"]](request, {"model": model, **(ns or {})}, tmp_path / key)
+    return _judge(tmp_path, key, facts)[:2]
+
+
+def test_alexnet_structure_variants_and_parts(tmp_path):
+    import torchvision
+    structure, parts = f"{P}.q12.structure", f"{P}.q12.parts"
+    ok, message = _alexnet_verdict(tmp_path, structure, _torch_alexnet())
+    assert ok and "small-input variant" in message and "3x3/1, 3x3/1, 3x3/1, 3x3/1, 3x3/1" in message, message
+    classic = torchvision.models.alexnet(weights=None, num_classes=10)
+    ok, message = _alexnet_verdict(tmp_path, structure, classic)
+    assert ok and "the classic layout" in message and "11x11/4, 5x5/1" in message, message
+    ok, message = _alexnet_verdict(tmp_path, structure, _torch_alexnet(conv1=(7, 2)))
+    assert not ok and "found 7x7/2" in message
+    ok, message = _alexnet_verdict(tmp_path, structure, torchvision.models.vgg11(weights=None, num_classes=10))
+    assert not ok and "5 convolutional and 3 fully connected layers; found 8 and 3" in message
+    ok, message = _alexnet_verdict(tmp_path, parts, _torch_alexnet())
+    assert ok and "3x3 stride 2" in message and "p=0.5" in message, message
+    ok, message = _alexnet_verdict(tmp_path, parts, _torch_alexnet(dropout=False))
+    assert not ok and "no dropout" in message and "overlapping" not in message
+    ok, message = _alexnet_verdict(tmp_path, parts, _torch_alexnet(pool=(2, 2)))
+    assert not ok and "no overlapping max-pooling" in message and "2x2/2" in message
+    import keras
+    L = keras.layers
+    small = keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(8, 5, padding="same", activation="relu"),
+                              L.MaxPooling2D(3, 2), L.Conv2D(16, 5, padding="same", activation="relu"),
+                              L.MaxPooling2D(3, 2), *[L.Conv2D(16, 3, padding="same", activation="relu") for _ in range(3)],
+                              L.MaxPooling2D(3, 2), L.Flatten(), L.Dropout(0.5), L.Dense(32, activation="relu"),
+                              L.Dropout(0.5), L.Dense(32, activation="relu"), L.Dense(10)])
+    assert _alexnet_verdict(tmp_path, structure, small)[0] and _alexnet_verdict(tmp_path, parts, small)[0]
+
+
+def test_alexnet_parameter_count_reported_and_known_layouts(tmp_path):
+    import torchvision
+    key = f"{P}.q12.params"
+    net = _torch_alexnet()
+    count = sum(p.numel() for p in net.parameters())
+    ok, message = _alexnet_verdict(tmp_path, key, net, {"n_params": count})
+    assert ok and f"{count:,} parameters" in message
+    ok, message = _alexnet_verdict(tmp_path, key, net, {"n_params": 62_378_344})
+    assert not ok and f"you report `n_params` = 62,378,344, your model `model` has {count:,}" in message
+    ok, message = _alexnet_verdict(tmp_path, key, net)
+    assert not ok and "no reported count" in message
+    classic = torchvision.models.alexnet(weights=None, num_classes=10)
+    ok, message = _alexnet_verdict(tmp_path, key, classic, {"n_params": 57_044_810})
+    assert ok and "torchvision's layout (64-192-384-256-256) for 227x227x3 and 10 classes" in message, message
+    classic.classifier[4] = torch_linear(4096, 2048)                 # an FC layer of another width: not AlexNet's
+    classic.classifier[6] = torch_linear(2048, 10)
+    count = sum(p.numel() for p in classic.parameters())
+    ok, message = _alexnet_verdict(tmp_path, key, classic, {"n_params": count})
+    assert not ok and "not the count of an AlexNet layout" in message and "58,322,314" in message
+
+
+def torch_linear(a, b):
+    from torch import nn
+    return nn.Linear(a, b)
+
+
+def test_evaluation_without_eval_mode_is_named(tmp_path):
+    key = f"{P}.q12.eval"
+    net = _torch_alexnet()
+    net.train()
+    ok, message = _alexnet_verdict(tmp_path, key, net)
+    assert not ok and "still in training mode" in message and "Dropout" in message and "`model.eval()`" in message
+    net.eval()
+    assert _alexnet_verdict(tmp_path, key, net)[0]
+    plain = _torch_alexnet(dropout=False).train()                      # nothing behaves differently: fine
+    assert _alexnet_verdict(tmp_path, key, plain)[0]
+
+
+def test_a_cell_stopped_by_the_time_limit_costs_the_checks_of_a_finished_training(tmp_path):
+    stopped = {"q12_code": 300}
+    for key in (f"{P}.q12.accuracy#hidden", f"{P}.q12.eval"):
+        ok, message, _ = judge.judge_one(key, {"name": "model"}, profile="smoke", evidence_dir=tmp_path,
+                                         work_dir=None, private_dir=None, stopped=stopped)
+        assert not ok and "`q12_code` was stopped by the time limit (300 s per cell)" in message
+    net = _torch_alexnet()
+    from autograder.kernel import evidence
+    request = judge.requests([f"{P}.q12.parts"], "smoke")[f"{P}.q12.parts"]
+    facts = evidence.architecture_facts(request, {"model": net}, tmp_path / "a")
+    ok, _, _ = judge.judge_one(f"{P}.q12.parts", facts, profile="smoke", evidence_dir=tmp_path, work_dir=None,
+                               private_dir=None, stopped=stopped)
+    assert ok                                                          # what ran keeps its points
+
+
+def test_a_model_at_chance_gets_the_loss_and_learning_rate_hint(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir()
+    labels = np.arange(500) % 10
+    np.save(private / "mnist.npy", labels)
+    np.save(tmp_path / "s.npy", np.tile(np.eye(10)[0], (500, 1)))     # always class 0
+    ok, message, _ = judge.judge_one(f"{P}.q12.accuracy#hidden", {"name": "model", "scores": "s.npy", "how": "x"},
+                                     profile="smoke", evidence_dir=tmp_path, work_dir=None, private_dir=private)
+    assert not ok and "chance level" in message and "ln(10) = 2.30" in message and "learning rate" in message
+    ok, message, _ = judge.judge_one(f"{F}.q6.accuracy#hidden", {"name": "model", "scores": "s.npy", "how": "x"},
+                                     profile="smoke", evidence_dir=tmp_path, work_dir=None, private_dir=private)
+    assert not ok and "ln(10)" not in message                          # other questions keep their message

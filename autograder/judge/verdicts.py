@@ -16,6 +16,7 @@ import numpy as np
 from ..checks import formulas
 
 MAX_EVIDENCE_BYTES = 64 * 2**20
+MAX_WEIGHTS_BYTES = 2**30           # a model's exported weights: a classic AlexNet alone holds 228 MB
 
 
 @dataclass
@@ -32,9 +33,9 @@ class Context:
     question: str = ""
     profile: str = ""
 
-    def attachment(self, name: str) -> Path:
+    def attachment(self, name: str, limit: int = MAX_EVIDENCE_BYTES) -> Path:
         path = (self.evidence_dir / Path(str(name)).name)
-        if not path.is_file() or path.stat().st_size > MAX_EVIDENCE_BYTES:
+        if not path.is_file() or path.stat().st_size > limit:
             raise Failed("the evidence of this check is missing or too large")
         return path
 
@@ -113,7 +114,7 @@ def function(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Contex
 # ----------------------------------------------------------------------------- models
 def _weights(evidence: Mapping[str, Any], ctx: Context) -> list[np.ndarray]:
     info = evidence.get("weights") or {}
-    with np.load(ctx.attachment(info.get("file", "")), allow_pickle=False) as f:
+    with np.load(ctx.attachment(info.get("file", ""), MAX_WEIGHTS_BYTES), allow_pickle=False) as f:
         return [f[k] for k in sorted(f.files)]
 
 
@@ -243,6 +244,8 @@ def predictions(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Con
     hint = (f" — a model at chance level scores about {chance:.2f}: check that it trains (loss going down), "
             "that the test images are prepared like the training images, and the output layer"
             if acc <= chance + 0.05 else " — train longer or improve the architecture")
+    if acc <= chance + 0.05 and expect.get("chance_hint"):
+        hint += str(expect["chance_hint"])
     raise Failed(f"{measured}, below the {threshold:.2f} required{hint}")
 
 
@@ -801,3 +804,123 @@ def stages(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context,
 
 
 VERDICTS["stages"] = stages
+
+
+def _conv_facts(evidence: Mapping[str, Any], arrays: list[np.ndarray], framework: str) -> list[tuple[tuple[int, ...], int | None]]:
+    """(kernel, stride) of each convolution: the kernel from the exported weights, the stride from the forward
+    pass the kernel recorded (self-reported) when it saw as many convolutions."""
+    kernels = [k for kind, _, k in _widths_from_weights(arrays, framework) if kind == "conv"]
+    ops = [o for o in evidence.get("ops") or [] if isinstance(o, dict) and o.get("kind") == "conv"]
+    strides: list[int | None] = [None] * len(kernels)
+    if len(ops) == len(kernels):
+        strides = [int(o["stride"][0]) if isinstance(o.get("stride"), list) and o["stride"] else None for o in ops]
+    return list(zip(kernels, strides))
+
+
+def alexnet(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """AlexNet's layer structure: 5 convolutions and 3 fully connected layers (from the weights), the first
+    convolutions' kernels and strides of one of the accepted layouts (the variant is named)."""
+    graded = model({"outputs": expect["outputs"]}, evidence, ctx, request)
+    arch = expect["architecture"]
+    framework = str(evidence.get("framework"))
+    arrays = _weights(evidence, ctx)
+    layers = _widths_from_weights(arrays, framework)
+    convs = _conv_facts(evidence, arrays, framework)
+    dense = [w for kind, w, _ in layers if kind == "dense"]
+    if len(convs) != arch["convs"] or len(dense) != arch["dense"]:
+        raise Failed(f"{graded}: AlexNet has {arch['convs']} convolutional and {arch['dense']} fully connected layers; "
+                     f"found {len(convs)} and {len(dense)}")
+    shown = ", ".join(f"{'x'.join(map(str, k))}" + (f"/{s}" if s else "") for k, s in convs)
+
+    def fits(rule: tuple[tuple[int, ...], tuple[int, ...]], conv: tuple[tuple[int, ...], int | None]) -> bool:
+        (kernels, strides), (kernel, stride) = rule, conv
+        return len(set(kernel)) == 1 and kernel[0] in kernels and (stride is None or stride in strides)
+    for variant in arch["variants"]:
+        rules = [tuple(map(tuple, r)) for r in variant["first"]]
+        rules += [((arch["later_kernel"],), (1,))] * (len(convs) - len(rules))
+        if all(fits(rule, conv) for rule, conv in zip(rules, convs)):
+            return f"{graded}: AlexNet, {variant['name']}; convolutions {shown}, dense {' -> '.join(map(str, dense))}"
+    raise Failed(f"{graded}: AlexNet's convolutions are 11x11 with stride 4, then 5x5, then three 3x3 (or, in the "
+                 "small-input variant for 28x28-32x32 images, 3x3 or 5x5 at stride 1 for the first two, then three 3x3); "
+                 f"found {shown} (kernel/stride)")
+
+
+def alexnet_parts(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """ReLU, overlapping max-pooling and dropout, read from the operations a forward pass ran (PyTorch)
+    or from the layers (Keras)."""
+    _found(evidence)
+    ops = [o for o in evidence.get("ops") or [] if isinstance(o, dict)]
+    if not ops:
+        raise Failed("the layers your model runs could not be read" + (f" ({evidence['ops_error']})" if evidence.get("ops_error") else ""))
+    pools = [o for o in ops if o.get("kind") == "pool" and "max" in str(o.get("class")).lower()]
+    overlapping = [o for o in pools if isinstance(o.get("kernel"), list) and isinstance(o.get("stride"), list)
+                   and o["kernel"] and o["stride"] and o["kernel"][0] > o["stride"][0]]
+    dropout = [o for o in ops if o.get("kind") == "dropout" and (_number(o.get("p")) or 0) > 0]
+    missing = []
+    if not any(o.get("kind") == "relu" for o in ops):
+        missing.append("no ReLU activation (AlexNet uses ReLU after every convolution and hidden dense layer)")
+    if not overlapping:
+        seen = ", ".join(f"{'x'.join(map(str, o.get('kernel') or []))}/{(o.get('stride') or ['?'])[0]}" for o in pools)
+        missing.append("no overlapping max-pooling (a 3x3 window with stride 2: windows overlap)"
+                       + (f"; your max-pooling: {seen}" if seen else "; no max-pooling found"))
+    if not dropout:
+        missing.append("no dropout (AlexNet uses dropout, p=0.5, before its first two fully connected layers)")
+    if missing:
+        raise Failed(f"your model `{evidence.get('name')}`: " + "; ".join(missing))
+    return (f"ReLU, overlapping max-pooling ({len(overlapping)} x {'x'.join(map(str, overlapping[0]['kernel']))} "
+            f"stride {overlapping[0]['stride'][0]}) and dropout ({len(dropout)} x p={_number(dropout[0].get('p')):g})")
+
+
+def _layout_params(layout: Mapping[str, Any], classes: int) -> int:
+    """Parameters of an AlexNet layout: its convolutions (kernel, in, out) and dense layers, for ``classes``."""
+    convs = sum(formulas.conv_params(k, k, cin, cout) for k, cin, cout in layout["convs"])
+    widths = [layout["flat"], *layout["hidden"], classes]
+    return convs + sum(formulas.dense_params(a, b) for a, b in zip(widths, widths[1:]))
+
+
+def alexnet_params(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """The parameter count the answer reports agrees with its model; a classic-size AlexNet (224x224 or
+    227x227x3, 10 classes) has the count of one of the known layouts, computed here."""
+    _found(evidence)
+    framework = str(evidence.get("framework"))
+    measured = int(sum(a.size for a in _weights(evidence, ctx)))
+    hwc = _nhwc(evidence.get("input_shape"), framework)
+    shape = evidence.get("output_shape")
+    classes = shape[-1] if isinstance(shape, list) and shape and isinstance(shape[-1], int) else None
+    note = ""
+    if hwc and hwc[0] in expect["classic_sizes"] and hwc[2] == 3 and classes == expect["classes"]:
+        known = {name: _layout_params(layout, classes) for name, layout in expect["layouts"].items()}
+        if measured not in known.values():
+            accepted = "; ".join(f"{count:,} ({name})" for name, count in known.items())
+            raise Failed(f"your AlexNet for {hwc[0]}x{hwc[1]}x3 images and {classes} classes has {measured:,} parameters, "
+                         f"not the count of an AlexNet layout: {accepted}")
+        note = f" ({next(n for n, c in known.items() if c == measured)} for {hwc[0]}x{hwc[1]}x3 and {classes} classes)"
+    reported = evidence.get("reported_params")
+    if not isinstance(reported, list) or len(reported) != 2:
+        raise Failed(f"your model has {measured:,} parameters, but no reported count was found: store it as "
+                     "`n_params` (e.g. sum(p.numel() for p in model.parameters()) or model.count_params())")
+    name, value = str(reported[0]), _number(reported[1])
+    if value != measured:
+        shown = f"{value:,.0f}" if value is not None and value == int(value) else repr(reported[1])
+        raise Failed(f"you report `{name}` = {shown}, your model `{evidence.get('name')}` has {measured:,} parameters")
+    return f"`{name}` = {measured:,} parameters, the count of your model{note}"
+
+
+def eval_mode(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """A PyTorch model evaluated in training mode (``model.eval()`` never called) measures its accuracy with
+    dropout active: its layers are still in training mode after the answer's evaluation."""
+    _found(evidence)
+    name = evidence.get("name")
+    if evidence.get("framework") != "torch":
+        return f"`{name}`: Keras' evaluate and predict always run dropout in inference mode"
+    active = [str(n) for n in evidence.get("train_mode_layers") or []]
+    if evidence.get("training") is True and active:
+        raise Failed(f"your model `{name}` is still in training mode after your evaluation: its {', '.join(active)} "
+                     f"layers were active when you measured the accuracy (dropout zeroes half the activations at random, "
+                     f"so the accuracy you report is too low and changes from run to run); call `{name}.eval()` before "
+                     f"evaluating, and `{name}.train()` before training again")
+    return f"`{name}` was evaluated in eval mode (dropout off)"
+
+
+VERDICTS.update({"architecture": alexnet, "alexnet_parts": alexnet_parts, "alexnet_params": alexnet_params,
+                 "eval_mode": eval_mode})

@@ -245,8 +245,8 @@ def _input_shape(model: Any, kind: str, request: Mapping[str, Any]) -> list[int]
     if "input_shape" in request:
         return list(request["input_shape"])
     image = request["image"]
-    channels = int(image["channels"])
-    shapes = [[1, s, s, channels] if kind == "keras" else [2, channels, s, s] for s in image["sizes"]]
+    counts = image["channels"] if isinstance(image["channels"], list) else [image["channels"]]
+    shapes = [[1, s, s, int(c)] if kind == "keras" else [2, int(c), s, s] for s in image["sizes"] for c in counts]
     for shape in shapes:
         if isinstance(_output_shape(model, shape), list):
             return shape
@@ -768,21 +768,52 @@ def _keras_stages(model: Any, x: Any) -> list[dict[str, Any]]:
     return stages
 
 
-def _torch_stages(model: Any, x: Any) -> list[dict[str, Any]]:
-    """(function, output shape) of every convolution and pooling the forward pass runs, in order: layers
-    (nn.Conv2d, nn.MaxPool2d ...) and functional calls (F.max_pool2d ...) alike."""
+def _pair_of(value: Any, default: Any = None) -> list[int] | None:
+    value = default if value is None else value
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return [value, value]
+    try:
+        return [int(v) for v in value][:2]
+    except (TypeError, ValueError):
+        return None
+
+
+def _torch_ops(model: Any, x: Any) -> list[dict[str, Any]]:
+    """The convolutions, poolings, ReLUs, dropouts and linear layers one forward pass runs, in order, with
+    their output shapes, kernels and strides: layers (nn.Conv2d, nn.MaxPool2d ...) and functional calls
+    (F.max_pool2d ...) alike, since the layers call the functions."""
     import torch
     import torch.nn.functional as F
-    stages: list[dict[str, Any]] = []
-    names = ("conv2d", "max_pool2d", "avg_pool2d")
+    ops: list[dict[str, Any]] = []
+    names = ("conv2d", "max_pool2d", "avg_pool2d", "relu", "dropout", "linear")
     saved = {n: getattr(F, n) for n in names}
+
+    def facts(name: str, args: tuple, kwargs: dict) -> dict[str, Any]:
+        if name == "conv2d":
+            weight = args[1] if len(args) > 1 else kwargs.get("weight")
+            return {"kernel": [int(d) for d in weight.shape[2:]],
+                    "stride": _pair_of(args[3] if len(args) > 3 else kwargs.get("stride"), 1)}
+        if name in ("max_pool2d", "avg_pool2d"):
+            kernel = _pair_of(args[1] if len(args) > 1 else kwargs.get("kernel_size"))
+            stride = args[2] if len(args) > 2 else kwargs.get("stride")
+            return {"kernel": kernel, "stride": _pair_of(stride or None, kernel)}
+        if name == "dropout":
+            return {"p": float(args[1] if len(args) > 1 else kwargs.get("p", 0.5))}
+        return {}
 
     def recorder(name: str, original: Callable) -> Callable:
         def call(*args: Any, **kwargs: Any) -> Any:
             out = original(*args, **kwargs)
             first = out[0] if isinstance(out, tuple) else out
-            if len(stages) < 200:
-                stages.append({"class": name, "kind": _stage_kind(name), "shape": [int(d) for d in first.shape]})
+            if len(ops) < 500:
+                entry = {"class": name, "kind": _stage_kind(name) or name, "shape": [int(d) for d in first.shape]}
+                try:
+                    entry.update(facts(name, args, kwargs))
+                except Exception:
+                    pass
+                ops.append(entry)
             return out
         return call
 
@@ -797,7 +828,12 @@ def _torch_stages(model: Any, x: Any) -> list[dict[str, Any]]:
         for n, fn in saved.items():
             setattr(F, n, fn)
         model.train(was_training)
-    return stages
+    return ops
+
+
+def _torch_stages(model: Any, x: Any) -> list[dict[str, Any]]:
+    """(function, output shape) of every convolution and pooling the forward pass runs, in order."""
+    return [op for op in _torch_ops(model, x) if op["kind"] in ("conv", "pool")]
 
 
 def stage_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
@@ -815,3 +851,72 @@ def stage_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -
 
 
 COLLECTORS["stages"] = stage_facts
+
+
+def _keras_ops(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same facts as :func:`_torch_ops`, read from a Keras model's layer list."""
+    ops = []
+    for layer in layers:
+        name = str(layer.get("class"))
+        kind = _stage_kind(name)
+        if kind == "conv":
+            ops.append({"class": name, "kind": "conv", "kernel": _pair_of(layer.get("kernel_size")),
+                        "stride": _pair_of(layer.get("strides"), 1)})
+        elif kind == "pool":
+            kernel = _pair_of(layer.get("pool_size"))
+            ops.append({"class": name, "kind": "pool", "kernel": kernel, "stride": _pair_of(layer.get("strides"), kernel)})
+        elif name == "Dense":
+            ops.append({"class": name, "kind": "linear"})
+        elif name == "Dropout":
+            ops.append({"class": name, "kind": "dropout", "p": layer.get("rate")})
+        elif name == "ReLU" or (name == "Activation" and layer.get("activation") == "relu"):
+            ops.append({"class": name, "kind": "relu"})
+        if kind != "pool" and name not in ("ReLU", "Activation") and layer.get("activation") == "relu":
+            ops.append({"class": f"{name}(activation='relu')", "kind": "relu"})
+    return ops
+
+
+PARAM_NAMES = ("n_params", "num_params", "params", "total_params", "param_count", "parameters", "alexnet_params")
+
+
+def architecture_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The model's facts (as for ``model``) plus the operations a forward pass runs (kernels, strides,
+    ReLU, dropout) and the parameter count the answer reports under a conventional name."""
+    import numpy as np
+    facts = model_facts(request, ns, stem)
+    found = discover.model(ns, fits=_fits(request))
+    kind = facts["framework"]
+    try:
+        facts["ops"] = (_torch_ops(found.obj, np.zeros(facts["input_shape"], dtype="float32")) if kind == "torch"
+                        else _keras_ops(facts["layers"]))
+    except Exception as err:
+        facts["ops"], facts["ops_error"] = [], _short(err)
+    reported = None
+    for name in PARAM_NAMES:
+        value = ns.get(name)
+        if hasattr(value, "item") and getattr(value, "size", 0) == 1:
+            value = value.item()
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            reported = [name, value]
+            break
+    facts["reported_params"] = reported
+    return facts
+
+
+def eval_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """Was the model left in evaluation mode after the answer's own evaluation? (PyTorch: ``model.training``
+    and the layers that behave differently in training mode; Keras' evaluate/predict are always in inference mode.)"""
+    found = discover.model(ns, fits=_fits(request))
+    kind = discover.framework(found.obj)
+    out: dict[str, Any] = {"name": found.name, "framework": kind,
+                           "shown": [f"looked at the mode of {discover.describe_model(found)} after your evaluation"]}
+    if kind == "torch":
+        modes = [type(m).__name__ for m in found.obj.modules() if m.training]
+        out["training"] = bool(found.obj.training)
+        out["train_mode_layers"] = sorted({n for n in modes if "Dropout" in n or "BatchNorm" in n})
+        out["dropout_layers"] = sum(1 for m in found.obj.modules() if "Dropout" in type(m).__name__)
+    return out
+
+
+COLLECTORS.update({"architecture": architecture_facts, "alexnet_parts": architecture_facts,
+                   "alexnet_params": architecture_facts, "eval_mode": eval_facts})
