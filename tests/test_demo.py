@@ -207,3 +207,13 @@ def test_pooling_lenet_alexnet_table(demo):
     assert "the small-input variant" in feedback and "dropout (2 x p=0.5)" in feedback
     feedback = (folder / "feedback" / "reference" / "02-lenet5.html").read_text()
     assert "61,706 parameters): LeNet-5, the classic 32x32 layout" in feedback and "C1 28x28x6, S2 14x14x6, C3 10x10x16, S4 5x5x16" in feedback
+
+
+def test_a_roster_entry_can_set_a_shorter_cell_timeout_for_its_student(tmp_path):
+    from autograder.demo import _by_cell_timeout
+    folder = tmp_path / "submissions"
+    for student in ("a", "b", "c"):
+        (folder / student).mkdir(parents=True)
+    batches = _by_cell_timeout({"a": {}, "b": {"cell_timeout": 60}, "c": {}}, folder)
+    assert [(limit, sorted(p.name for p in path.iterdir())) for limit, path in batches] == [(None, ["a", "c"]), (60, ["b"])]
+    assert submissions.students("pooling_lenet_alexnet")["alexnet_upscaled_224"]["cell_timeout"] == 60
