@@ -860,6 +860,29 @@ def test_evaluation_without_eval_mode_is_named(tmp_path):
     assert _alexnet_verdict(tmp_path, key, plain)[0]
 
 
+def test_an_evaluation_in_training_mode_is_seen_even_when_eval_is_called_afterwards(tmp_path):
+    import torch
+    from autograder.kernel import training
+    training.track_torch_evaluation()
+    key = f"{P}.q12.eval"
+    net, x = _torch_alexnet(), torch.zeros(2, 1, 28, 28)
+    net.train()
+    with torch.no_grad():
+        net(x)                                                         # the test loop, dropout active
+    net.eval()                                                         # ... and eval() only afterwards
+    ok, message = _alexnet_verdict(tmp_path, key, net)
+    assert not ok and "was evaluated in training mode" in message and "torch.no_grad()" in message
+    with torch.no_grad():
+        net(x)                                                         # evaluated again, in eval mode
+    net.train()                                                        # then back to training mode: fine
+    ok, message = _alexnet_verdict(tmp_path, key, net)
+    assert ok, message
+    from autograder.kernel import evidence
+    fresh = _torch_alexnet().train()
+    evidence.forward(fresh, np.zeros((2, 1, 28, 28), dtype="float32"))   # the kit's own passes do not count
+    assert training.last_evaluation(fresh) is None
+
+
 def test_a_cell_stopped_by_the_time_limit_costs_the_checks_of_a_finished_training(tmp_path):
     stopped = {"q12_code": 300}
     for key in (f"{P}.q12.accuracy#hidden", f"{P}.q12.eval"):

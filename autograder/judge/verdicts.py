@@ -914,6 +914,14 @@ def eval_mode(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Conte
     if evidence.get("framework") != "torch":
         return f"`{name}`: Keras' evaluate and predict always run dropout in inference mode"
     active = [str(n) for n in evidence.get("train_mode_layers") or []]
+    last = evidence.get("last_evaluation")
+    if isinstance(last, dict):              # the answer's last forward pass without gradients, seen by the hook
+        if last.get("training") is True:
+            raise Failed(f"your model `{name}` was evaluated in training mode: its Dropout layers were active in "
+                         "your last forward pass under torch.no_grad() (dropout zeroes half the activations at random, "
+                         f"so the accuracy you report is too low and changes from run to run); call `{name}.eval()` "
+                         f"before evaluating, and `{name}.train()` before training again")
+        return f"`{name}` was evaluated in eval mode (dropout off)"
     if evidence.get("training") is True and active:
         raise Failed(f"your model `{name}` is still in training mode after your evaluation: its {', '.join(active)} "
                      f"layers were active when you measured the accuracy (dropout zeroes half the activations at random, "

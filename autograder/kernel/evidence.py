@@ -172,10 +172,12 @@ def forward(model: Any, x: Any) -> Any:
         out = _first_output(model(x, training=False))
         return np.asarray(out)
     import torch
+
+    from .training import paused
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), paused():
             out = _first_output(model(torch.as_tensor(x, dtype=torch.float32).to(_torch_device(model))))
     finally:
         model.train(was_training)
@@ -786,6 +788,8 @@ def _torch_ops(model: Any, x: Any) -> list[dict[str, Any]]:
     (F.max_pool2d ...) alike, since the layers call the functions."""
     import torch
     import torch.nn.functional as F
+
+    from . import training
     ops: list[dict[str, Any]] = []
     names = ("conv2d", "max_pool2d", "avg_pool2d", "relu", "dropout", "linear")
     saved = {n: getattr(F, n) for n in names}
@@ -822,7 +826,7 @@ def _torch_ops(model: Any, x: Any) -> list[dict[str, Any]]:
         for n in names:
             setattr(F, n, recorder(n, saved[n]))
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), training.paused():
             model(torch.as_tensor(x, dtype=torch.float32).to(_torch_device(model)))
     finally:
         for n, fn in saved.items():
@@ -911,7 +915,9 @@ def eval_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) ->
     out: dict[str, Any] = {"name": found.name, "framework": kind,
                            "shown": [f"looked at the mode of {discover.describe_model(found)} after your evaluation"]}
     if kind == "torch":
+        from . import training
         modes = [type(m).__name__ for m in found.obj.modules() if m.training]
+        out["last_evaluation"] = training.last_evaluation(found.obj)
         out["training"] = bool(found.obj.training)
         out["train_mode_layers"] = sorted({n for n in modes if "Dropout" in n or "BatchNorm" in n})
         out["dropout_layers"] = sum(1 for m in found.obj.modules() if "Dropout" in type(m).__name__)
