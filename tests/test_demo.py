@@ -191,7 +191,7 @@ def test_pooling_lenet_alexnet_table(demo):
     feedback = (folder / "feedback" / "lenet_pytorch_valid28" / "02-lenet5.html").read_text()
     assert "44,426 parameters): LeNet-5, 28x28 input without padding" in feedback and "C1 24x24x6, S2 12x12x6, C3 8x8x16, S4 4x4x16" in feedback
     messages = _messages(out, "pooling_lenet_alexnet", "alexnet_no_eval", "03-alexnet")
-    assert "still in training mode" in messages["q12_eval_tests"] and "model.eval()" in messages["q12_eval_tests"]
+    assert "was evaluated in training mode" in messages["q12_eval_tests"] and "model.eval()" in messages["q12_eval_tests"]
     messages = _messages(out, "pooling_lenet_alexnet", "alexnet_stuck_at_chance", "03-alexnet")
     assert "chance level" in messages["q12_accuracy_tests"] and "ln(10)" in messages["q12_accuracy_tests"]
     messages = _messages(out, "pooling_lenet_alexnet", "alexnet_no_dropout", "03-alexnet")
