@@ -31,7 +31,7 @@ EXPECTED_POOLING = {"reference": 18, "blank": 0, "min_pool_returns_max": 16, "po
                     "same_off_by_one": 16, "attack_constant_inputs": 14,
                     "lenet_wrong_filters": 15, "lenet_no_subsampling": 15, "lenet_pytorch_valid28": 18,
                     "alexnet_no_dropout": 17, "alexnet_no_eval": 17, "alexnet_stuck_at_chance": 16,
-                    "alexnet_paper_count": 17, "alexnet_upscaled_224": 15}
+                    "alexnet_paper_count": 17, "alexnet_upscaled_224": 15, "alexnet_keras_small": 18}
 EXPECTED = {"cnn_foundations": EXPECTED_AUTO, "cnn_architectures": EXPECTED_ARCHITECTURES,
             "pooling_lenet_alexnet": EXPECTED_POOLING}
 
@@ -204,7 +204,10 @@ def test_pooling_lenet_alexnet_table(demo):
     feedback = (folder / "feedback" / "alexnet_upscaled_224" / "03-alexnet.html").read_text()
     assert "57,044,810 parameters): AlexNet, the classic layout" in feedback       # what ran keeps its points
     feedback = (folder / "feedback" / "reference" / "03-alexnet.html").read_text()
-    assert "the small-input variant" in feedback and "dropout (2 x p=0.5)" in feedback
+    assert "the small-input variant" in feedback and "dropout (2 layer(s), p=0.5)" in feedback
+    feedback = (folder / "feedback" / "alexnet_keras_small" / "03-alexnet.html").read_text()
+    assert "(Keras Sequential, 261,450 parameters): AlexNet, the small-input variant" in feedback
+    assert "Keras' evaluate and predict always run dropout in inference mode" in feedback
     feedback = (folder / "feedback" / "reference" / "02-lenet5.html").read_text()
     assert "61,706 parameters): LeNet-5, the classic 32x32 layout" in feedback and "C1 28x28x6, S2 14x14x6, C3 10x10x16, S4 5x5x16" in feedback
 

@@ -807,7 +807,7 @@ def test_alexnet_structure_variants_and_parts(tmp_path):
     ok, message = _alexnet_verdict(tmp_path, structure, torchvision.models.vgg11(weights=None, num_classes=10))
     assert not ok and "5 convolutional and 3 fully connected layers; found 8 and 3" in message
     ok, message = _alexnet_verdict(tmp_path, parts, _torch_alexnet())
-    assert ok and "3x3 stride 2" in message and "p=0.5" in message, message
+    assert ok and "3x3 windows at stride 2" in message and "2 layer(s), p=0.5" in message, message
     ok, message = _alexnet_verdict(tmp_path, parts, _torch_alexnet(dropout=False))
     assert not ok and "no dropout" in message and "overlapping" not in message
     ok, message = _alexnet_verdict(tmp_path, parts, _torch_alexnet(pool=(2, 2)))

@@ -867,8 +867,9 @@ def alexnet_parts(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: C
         missing.append("no dropout (AlexNet uses dropout, p=0.5, before its first two fully connected layers)")
     if missing:
         raise Failed(f"your model `{evidence.get('name')}`: " + "; ".join(missing))
-    return (f"ReLU, overlapping max-pooling ({len(overlapping)} x {'x'.join(map(str, overlapping[0]['kernel']))} "
-            f"stride {overlapping[0]['stride'][0]}) and dropout ({len(dropout)} x p={_number(dropout[0].get('p')):g})")
+    return (f"ReLU, overlapping max-pooling ({len(overlapping)} layer(s), {'x'.join(map(str, overlapping[0]['kernel']))} "
+            f"windows at stride {overlapping[0]['stride'][0]}) and dropout ({len(dropout)} layer(s), "
+            f"p={_number(dropout[0].get('p')):g})")
 
 
 def _layout_params(layout: Mapping[str, Any], classes: int) -> int:
