@@ -25,7 +25,8 @@ from .grading import runner
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "cnn_foundations"
-BUDGETS = {"cnn_foundations": (180, 4096), "cnn_architectures": (300, 6144)}   # smoke, one worker: s, MB
+BUDGETS = {"cnn_foundations": (180, 4096), "cnn_architectures": (300, 6144),   # smoke, one worker: s, MB
+           "pooling_lenet_alexnet": (240, 4096)}
 
 TIME_TO_ACCURACY = r'''
 import json, sys, time

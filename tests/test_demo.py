@@ -32,7 +32,14 @@ EXPECTED_ARCHITECTURES = {"reference": 37, "blank": 0, "dense_no_bias": 4, "pape
                           "triage_weights_unused": 7, "triage_weights_inverted": 7, "triage_not_frozen": 4,
                           "triage_batchnorm_drift": 6, "triage_report_swapped": 7, "triage_pickled_model": 7,
                           "attack_heldout_order": 6}
-EXPECTED = {"cnn_foundations": EXPECTED_AUTO, "cnn_architectures": EXPECTED_ARCHITECTURES}
+# pooling_lenet_alexnet, the same way (01-pooling-padding 6 points, 02-lenet5 5, 03-alexnet 7)
+EXPECTED_POOLING = {"reference": 18, "blank": 0, "min_pool_returns_max": 4, "pool_zero_padding": 3,
+                    "same_off_by_one": 4, "attack_constant_inputs": 2,
+                    "lenet_wrong_filters": 2, "lenet_no_subsampling": 2, "lenet_pytorch_valid28": 5,
+                    "alexnet_no_dropout": 6, "alexnet_no_eval": 6, "alexnet_stuck_at_chance": 5,
+                    "alexnet_paper_count": 6, "alexnet_upscaled_224": 4, "alexnet_keras_small": 7}
+EXPECTED = {"cnn_foundations": EXPECTED_AUTO, "cnn_architectures": EXPECTED_ARCHITECTURES,
+            "pooling_lenet_alexnet": EXPECTED_POOLING}
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +173,72 @@ def test_reports_say_which_data_and_profile(demo):
     gs = json.loads((out / "gradescope" / "reference" / "results.json").read_text())
     assert gs["score"] == 28 and all("max_score" in t for t in gs["tests"])
     assert (out / "grade_distribution.png").stat().st_size > 1000
+
+
+def _messages(out, assignment, student, notebook):
+    result = json.loads((out.parent / assignment / "results" / student / f"{notebook}.json").read_text())
+    return {c["grade_id"]: c["message"] for c in result["cells"]}
+
+
+def test_pooling_lenet_alexnet_table(demo):
+    _, out = demo
+    folder = out.parent / "pooling_lenet_alexnet"
+    grades = pd.read_csv(folder / "grades.csv").set_index("student")
+    assert grades["auto_score"].to_dict() == EXPECTED_POOLING
+    roster = submissions.students("pooling_lenet_alexnet")
+    for student, spec in roster.items():
+        if not spec.get("status"):
+            assert set(grades.loc[student, "status"].split("; ")) <= {"ok", *(f"{nb}: missing" for nb in (
+                "01-pooling-padding", "02-lenet5", "03-alexnet") if spec["notebooks"] and nb not in spec["notebooks"])}
+    assert (grades.loc[["reference", "blank"], "status"] == "ok").all()
+    for path in (folder / "results").rglob("*.json"):
+        result = json.loads(path.read_text())
+        handed_in = roster[result["student"]]["notebooks"]
+        assert (result["status"] == "missing") == (handed_in is not None and result["notebook"] not in handed_in)
+        if result["status"] == "missing":
+            continue
+        lost = roster[result["student"]]["lost"]
+        for cell in result["cells"]:
+            if cell["kind"] == "auto":
+                want = 0 if lost == "all" or cell["grade_id"] in lost else cell["max_score"]
+                assert cell["score"] == want, (result["student"], cell["grade_id"], cell["message"])
+    messages = _messages(out, "pooling_lenet_alexnet", "min_pool_returns_max", "01-pooling-padding")
+    assert "returns the maximum of each window" in messages["q2_minpool_tests"]
+    messages = _messages(out, "pooling_lenet_alexnet", "pool_zero_padding", "01-pooling-padding")
+    assert "counted as zeros" in messages["q2_maxpool_tests"]
+    messages = _messages(out, "pooling_lenet_alexnet", "same_off_by_one", "01-pooling-padding")
+    assert "output_size(7, 3, 2, 'same') returned 3, expected 4" in messages["q4_sizes_tests"]
+    messages = _messages(out, "pooling_lenet_alexnet", "lenet_wrong_filters", "02-lenet5")
+    assert "found conv 32 -> conv 64" in messages["q8_model_tests"] and "conv 28x28x32" in messages["q8_shapes_tests"]
+    feedback = (folder / "feedback" / "lenet_pytorch_valid28" / "02-lenet5.html").read_text()
+    assert "44,426 parameters): LeNet-5, 28x28 input without padding" in feedback and "C1 24x24x6, S2 12x12x6, C3 8x8x16, S4 4x4x16" in feedback
+    messages = _messages(out, "pooling_lenet_alexnet", "alexnet_no_eval", "03-alexnet")
+    assert "was evaluated in training mode" in messages["q12_eval_tests"] and "model.eval()" in messages["q12_eval_tests"]
+    messages = _messages(out, "pooling_lenet_alexnet", "alexnet_stuck_at_chance", "03-alexnet")
+    assert "chance level" in messages["q12_accuracy_tests"] and "ln(10)" in messages["q12_accuracy_tests"]
+    messages = _messages(out, "pooling_lenet_alexnet", "alexnet_no_dropout", "03-alexnet")
+    assert "no dropout" in messages["q12_parts_tests"]
+    upscaled = json.loads((folder / "results" / "alexnet_upscaled_224" / "03-alexnet.json").read_text())
+    assert upscaled["status"] == "timeout" and "stopped after 60 s (time limit of one cell)" in upscaled["reason"]
+    assert "03-alexnet: timeout" in grades.loc["alexnet_upscaled_224", "status"]
+    messages = {c["grade_id"]: c["message"] for c in upscaled["cells"]}
+    assert "stopped by the time limit" in messages["q12_accuracy_tests"]
+    feedback = (folder / "feedback" / "alexnet_upscaled_224" / "03-alexnet.html").read_text()
+    assert "57,044,810 parameters): AlexNet, the classic layout" in feedback       # what ran keeps its points
+    feedback = (folder / "feedback" / "reference" / "03-alexnet.html").read_text()
+    assert "the small-input variant" in feedback and "dropout (2 layer(s), p=0.5)" in feedback
+    feedback = (folder / "feedback" / "alexnet_keras_small" / "03-alexnet.html").read_text()
+    assert "(Keras Sequential, 261,450 parameters): AlexNet, the small-input variant" in feedback
+    assert "Keras' evaluate and predict always run dropout in inference mode" in feedback
+    feedback = (folder / "feedback" / "reference" / "02-lenet5.html").read_text()
+    assert "61,706 parameters): LeNet-5, the classic 32x32 layout" in feedback and "C1 28x28x6, S2 14x14x6, C3 10x10x16, S4 5x5x16" in feedback
+
+
+def test_a_roster_entry_can_set_a_shorter_cell_timeout_for_its_student(tmp_path):
+    from autograder.demo import _by_cell_timeout
+    folder = tmp_path / "submissions"
+    for student in ("a", "b", "c"):
+        (folder / student).mkdir(parents=True)
+    batches = _by_cell_timeout({"a": {}, "b": {"cell_timeout": 60}, "c": {}}, folder)
+    assert [(limit, sorted(p.name for p in path.iterdir())) for limit, path in batches] == [(None, ["a", "c"]), (60, ["b"])]
+    assert submissions.students("pooling_lenet_alexnet")["alexnet_upscaled_224"]["cell_timeout"] == 60

@@ -801,3 +801,283 @@ def test_the_saved_model_is_opened_without_running_its_code(tmp_path):
     keras_file(3, weights=False)
     ok, message, _ = _judge(tmp_path, key, evidence, work=work)
     assert not ok and "holds no weights" in message
+# ----------------------------------------------------------------------------- pooling_lenet_alexnet
+P = "pooling_lenet_alexnet"
+
+
+def _pool_evidence(tmp_path, key, fn):
+    from autograder.kernel import evidence
+    request = judge.requests([key], "smoke")[key]
+    return evidence.array_values(request, {request["function"]: fn}, tmp_path / key.replace("#", "__"))
+
+
+def test_pooling_is_judged_on_the_graders_batches_and_named_mistakes(tmp_path):
+    from autograder.checks import formulas
+    for mode in ("max", "min"):
+        key = f"{P}.q2.{mode}#hidden"
+        right = lambda x, k, s=None, p=0, m=mode: formulas.pool_nhwc(x, k, s, p, m)
+        ok, message, _ = _judge(tmp_path, key, _pool_evidence(tmp_path, key, right))
+        assert ok and "all 12 test batches" in message, message
+    copied = lambda x, k, s=None, p=0: formulas.pool_nhwc(x, k, s, p, "max")      # min pooling that returns max
+    ok, message, _ = _judge(tmp_path, f"{P}.q2.min", _pool_evidence(tmp_path, f"{P}.q2.min", copied))
+    assert not ok and "returns the maximum of each window" in message and "(1, 4, 4, 1)" in message
+    ok, message, _ = _judge(tmp_path, f"{P}.q2.min#hidden", _pool_evidence(tmp_path, f"{P}.q2.min#hidden", copied))
+    assert not ok and "inputs are not shown" in message and "(1, 4, 4, 1)" not in message
+
+    def zero_padded(x, k, s=None, p=0):
+        return formulas.pool_nhwc(np.pad(x, ((0, 0), (p, p), (p, p), (0, 0))), k, s, 0, "max")
+    ok, message, _ = _judge(tmp_path, f"{P}.q2.max#hidden", _pool_evidence(tmp_path, f"{P}.q2.max#hidden", zero_padded))
+    assert not ok and "counted as zeros" in message
+    assert _judge(tmp_path, f"{P}.q2.max", _pool_evidence(tmp_path, f"{P}.q2.max", zero_padded))[0]  # no padding there
+
+    def no_batch(x, k, s=None, p=0):                     # pools the first image only
+        return formulas.pool_nhwc(x[:1], k, s, p, "max")
+    ok, message, _ = _judge(tmp_path, f"{P}.q2.max", _pool_evidence(tmp_path, f"{P}.q2.max", no_batch))
+    assert not ok and "returned shape (1, 2, 2, 3), expected (2, 2, 2, 3)" in message
+
+    def fixed_stride(x, k, s=None, p=0):                 # ignores the stride: windows always non-overlapping
+        return formulas.pool_nhwc(x, k, k, p, "max")
+    assert not _judge(tmp_path, f"{P}.q2.max#hidden", _pool_evidence(tmp_path, f"{P}.q2.max#hidden", fixed_stride))[0]
+    ok, message, _ = _judge(tmp_path, f"{P}.q2.max", _pool_evidence(tmp_path, f"{P}.q2.max", lambda x, k, s: 1 / 0))
+    assert not ok and "raised ZeroDivisionError" in message
+    ok, message, _ = _judge(tmp_path, f"{P}.q2.max", {"missing": "no function `max_pool2d` defined"})
+    assert not ok and "no function" in message
+
+
+def test_pooling_requests_hold_seeds_not_expected_outputs():
+    request = judge.requests([f"{P}.q2.max#hidden"], "smoke")[f"{P}.q2.max#hidden"]
+    assert set(request) == {"kind", "function", "cases"}
+    assert all(set(case) <= {"shape", "seed", "args", "ints"} for case in request["cases"])
+    sizes = [tuple(c["shape"][1:3]) for c in request["cases"]]
+    assert any(h % 2 for h, _ in sizes) and any(len(c["args"]) == 3 and c["args"][2] for c in request["cases"])
+    assert any(len(c["args"]) > 1 and c["args"][1] != c["args"][0] for c in request["cases"])   # stride != window
+
+
+def test_worked_example_and_output_sizes_right_and_wrong(tmp_path):
+    key = f"{P}.q2.example"
+    right = {"values": {"pooled_max": [[9, 9], [9, 9]], "pooled_min": [[[1], [1]], [[2], [1]]],   # any squeezable shape
+                        "keeps_line": {"str": "max pooling"}}}
+    ok, message, _ = _judge(tmp_path, key, right)
+    assert ok, message
+    swapped = {"values": dict(right["values"], pooled_min=[[9, 9], [9, 9]])}
+    ok, message, _ = _judge(tmp_path, key, swapped)
+    assert not ok and "that is the max pooling of the map" in message
+    for choice in ("min", "max or min", "neither"):
+        ok, message, _ = _judge(tmp_path, key, {"values": dict(right["values"], keeps_line={"str": choice})})
+        assert not ok and "keeps_line" in message
+    ok, message, _ = _judge(tmp_path, key, {"values": {"pooled_min": [[1, 1], [2, 1]]}})
+    assert not ok and "no variable `pooled_max`" in message
+    from autograder.checks import formulas
+    for key in (f"{P}.q4.sizes", f"{P}.q4.sizes#hidden"):
+        cases = specs.SPECS[key].request["cases"]
+        right = {"values": [{"value": formulas.padded_output_size(*c)} for c in cases]}
+        assert _judge(tmp_path, key, right)[0]
+    cases = specs.SPECS[f"{P}.q4.sizes#hidden"].request["cases"]
+    for wrong in (lambda n, f, s, pad: n // s if pad == "same" else (n - f) // s + 1,            # floor for 'same'
+                  lambda n, f, s, pad: (n - f) // s + 1 if pad == "valid" else (n + 2 * ((f - 1) // 2) - f) // s + 1,  # p = (f-1)//2
+                  lambda n, f, s, pad: formulas.padded_output_size(n, f, s, "valid" if pad == "same" else "same")):
+        ok, message, _ = _judge(tmp_path, f"{P}.q4.sizes#hidden",
+                                {"values": [{"value": wrong(*c)} for c in cases]})
+        assert not ok and "further test cases" in message
+    ok, message, _ = _judge(tmp_path, f"{P}.q4.sizes", {"values": [{"value": 28}, {"value": 26}, {"value": 3}, {"value": 14}]})
+    assert not ok and "output_size(7, 3, 2, 'same') returned 3, expected 4" in message
+
+
+def _torch_lenet(c1=6, pool=True, n=28):
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class LeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(1, c1, 5), nn.Conv2d(c1, 16, 5)
+            side = ((n - 4) // 2 - 4) // 2 if pool else n - 8
+            self.fc = nn.Sequential(nn.Flatten(), nn.Linear(16 * side * side, 120), nn.ReLU(), nn.Linear(120, 84),
+                                    nn.ReLU(), nn.Linear(84, 10))
+
+        def forward(self, x):
+            x = F.relu(self.conv1(x))
+            x = F.max_pool2d(x, 2) if pool else x
+            x = F.relu(self.conv2(x))
+            return self.fc(F.max_pool2d(x, 2) if pool else x)
+    torch.manual_seed(0)
+    return LeNet()
+
+
+def test_lenet_stage_shapes_read_in_both_frameworks_and_judged_per_input_size(tmp_path):
+    import keras
+    from autograder.kernel import evidence
+    key = f"{P}.q8.shapes"
+    request = judge.requests([key], "smoke")[key]
+
+    def verdict(model):
+        facts = evidence.stage_facts(request, {"model": model}, tmp_path / "s")
+        return _judge(tmp_path, key, facts)[:2]
+    ok, message = verdict(_torch_lenet())                         # F.max_pool2d in forward is seen too
+    assert ok and "28x28 input (no padding): C1 24x24x6, S2 12x12x6, C3 8x8x16, S4 4x4x16" in message
+    assert verdict(_torch_lenet(n=32))[0]
+    ok, message = verdict(_torch_lenet(c1=8))
+    assert not ok and "conv 24x24x8" in message
+    ok, message = verdict(_torch_lenet(pool=False))
+    assert not ok and "conv 24x24x6 -> conv 20x20x16" in message
+    L = keras.layers
+
+    def keras_lenet(n, padding):
+        return keras.Sequential([keras.Input((n, n, 1)), L.Conv2D(6, 5, padding=padding, activation="relu"),
+                                 L.MaxPooling2D(2), L.Conv2D(16, 5, activation="relu"), L.MaxPooling2D(2),
+                                 L.Flatten(), L.Dense(120), L.Dense(84), L.Dense(10)])
+    ok, message = verdict(keras_lenet(28, "same"))
+    assert ok and "padding='same' in C1): C1 28x28x6, S2 14x14x6, C3 10x10x16, S4 5x5x16" in message
+    ok, message = verdict(keras_lenet(32, "same"))                 # 32x32 padded again: C5 would see 6x6x16
+    assert not ok and "28x28x6 -> 14x14x6 -> 10x10x16 -> 5x5x16 (no padding)" in message and "conv 32x32x6" in message
+    inputs = keras.Input((28, 28, 1))                               # the functional API: read from the graph
+    x = L.MaxPooling2D(2)(L.Conv2D(6, 5, padding="same")(inputs))
+    x = L.MaxPooling2D(2)(L.Conv2D(16, 5)(x))
+    functional = keras.Model(inputs, L.Dense(10)(L.Dense(84)(L.Dense(120)(L.Flatten()(x)))))
+    assert verdict(functional)[0]
+
+
+def test_arrays_of_a_namespace_with_numpy_imported_are_found():
+    from autograder.kernel import discover
+    x = np.zeros((5, 4))
+    assert [f.name for f in discover.arrays({"np": np, "x": x}, 5)] == ["x"]
+
+
+def _torch_alexnet(dropout=True, pool=(3, 2), conv1=(3, 1)):
+    import torch
+    from torch import nn
+    torch.manual_seed(0)
+    drop = [nn.Dropout(0.5)] if dropout else []
+    k, s = conv1
+    return nn.Sequential(
+        nn.Conv2d(1, 8, k, stride=s, padding=k // 2), nn.ReLU(), nn.MaxPool2d(*pool),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(*pool),
+        nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(2), nn.Flatten(),
+        *drop, nn.Linear(32, 32), nn.ReLU(), *drop, nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 10))
+
+
+def _alexnet_verdict(tmp_path, key, model, ns=None):
+    from autograder.kernel import evidence
+    request = judge.requests([key], "smoke")[key]
+    facts = evidence.COLLECTORS[request["kind"]](request, {"model": model, **(ns or {})}, tmp_path / key)
+    return _judge(tmp_path, key, facts)[:2]
+
+
+def test_alexnet_structure_variants_and_parts(tmp_path):
+    import torchvision
+    structure, parts = f"{P}.q12.structure", f"{P}.q12.parts"
+    ok, message = _alexnet_verdict(tmp_path, structure, _torch_alexnet())
+    assert ok and "small-input variant" in message and "3x3/1, 3x3/1, 3x3/1, 3x3/1, 3x3/1" in message, message
+    classic = torchvision.models.alexnet(weights=None, num_classes=10)
+    ok, message = _alexnet_verdict(tmp_path, structure, classic)
+    assert ok and "the classic layout" in message and "11x11/4, 5x5/1" in message, message
+    ok, message = _alexnet_verdict(tmp_path, structure, _torch_alexnet(conv1=(7, 2)))
+    assert not ok and "found 7x7/2" in message
+    ok, message = _alexnet_verdict(tmp_path, structure, torchvision.models.vgg11(weights=None, num_classes=10))
+    assert not ok and "5 convolutional and 3 fully connected layers; found 8 and 3" in message
+    ok, message = _alexnet_verdict(tmp_path, parts, _torch_alexnet())
+    assert ok and "3x3 windows at stride 2" in message and "2 layer(s), p=0.5" in message, message
+    ok, message = _alexnet_verdict(tmp_path, parts, _torch_alexnet(dropout=False))
+    assert not ok and "no dropout" in message and "overlapping" not in message
+    ok, message = _alexnet_verdict(tmp_path, parts, _torch_alexnet(pool=(2, 2)))
+    assert not ok and "no overlapping max-pooling" in message and "2x2/2" in message
+    import keras
+    L = keras.layers
+    small = keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(8, 5, padding="same", activation="relu"),
+                              L.MaxPooling2D(3, 2), L.Conv2D(16, 5, padding="same", activation="relu"),
+                              L.MaxPooling2D(3, 2), *[L.Conv2D(16, 3, padding="same", activation="relu") for _ in range(3)],
+                              L.MaxPooling2D(3, 2), L.Flatten(), L.Dropout(0.5), L.Dense(32, activation="relu"),
+                              L.Dropout(0.5), L.Dense(32, activation="relu"), L.Dense(10)])
+    assert _alexnet_verdict(tmp_path, structure, small)[0] and _alexnet_verdict(tmp_path, parts, small)[0]
+
+
+def test_alexnet_parameter_count_reported_and_known_layouts(tmp_path):
+    import torchvision
+    key = f"{P}.q12.params"
+    net = _torch_alexnet()
+    count = sum(p.numel() for p in net.parameters())
+    ok, message = _alexnet_verdict(tmp_path, key, net, {"n_params": count})
+    assert ok and f"{count:,} parameters" in message
+    ok, message = _alexnet_verdict(tmp_path, key, net, {"n_params": 62_378_344})
+    assert not ok and f"you report `n_params` = 62,378,344, your model `model` has {count:,}" in message
+    ok, message = _alexnet_verdict(tmp_path, key, net)
+    assert not ok and "no reported count" in message
+    classic = torchvision.models.alexnet(weights=None, num_classes=10)
+    ok, message = _alexnet_verdict(tmp_path, key, classic, {"n_params": 57_044_810})
+    assert ok and "torchvision's layout (64-192-384-256-256) for 227x227x3 and 10 classes" in message, message
+    classic.classifier[4] = torch_linear(4096, 2048)                 # an FC layer of another width: not AlexNet's
+    classic.classifier[6] = torch_linear(2048, 10)
+    count = sum(p.numel() for p in classic.parameters())
+    ok, message = _alexnet_verdict(tmp_path, key, classic, {"n_params": count})
+    assert not ok and "not the count of an AlexNet layout" in message and "58,322,314" in message
+
+
+def torch_linear(a, b):
+    from torch import nn
+    return nn.Linear(a, b)
+
+
+def test_evaluation_without_eval_mode_is_named(tmp_path):
+    key = f"{P}.q12.eval"
+    net = _torch_alexnet()
+    net.train()
+    ok, message = _alexnet_verdict(tmp_path, key, net)
+    assert not ok and "still in training mode" in message and "Dropout" in message and "`model.eval()`" in message
+    net.eval()
+    assert _alexnet_verdict(tmp_path, key, net)[0]
+    plain = _torch_alexnet(dropout=False).train()                      # nothing behaves differently: fine
+    assert _alexnet_verdict(tmp_path, key, plain)[0]
+
+
+def test_an_evaluation_in_training_mode_is_seen_even_when_eval_is_called_afterwards(tmp_path):
+    import torch
+    from autograder.kernel import training
+    training.track_torch_evaluation()
+    key = f"{P}.q12.eval"
+    net, x = _torch_alexnet(), torch.zeros(2, 1, 28, 28)
+    net.train()
+    with torch.no_grad():
+        net(x)                                                         # the test loop, dropout active
+    net.eval()                                                         # ... and eval() only afterwards
+    ok, message = _alexnet_verdict(tmp_path, key, net)
+    assert not ok and "was evaluated in training mode" in message and "torch.no_grad()" in message
+    with torch.no_grad():
+        net(x)                                                         # evaluated again, in eval mode
+    net.train()                                                        # then back to training mode: fine
+    ok, message = _alexnet_verdict(tmp_path, key, net)
+    assert ok, message
+    from autograder.kernel import evidence
+    fresh = _torch_alexnet().train()
+    evidence.forward(fresh, np.zeros((2, 1, 28, 28), dtype="float32"))   # the kit's own passes do not count
+    assert training.last_evaluation(fresh) is None
+
+
+def test_a_cell_stopped_by_the_time_limit_costs_the_checks_of_a_finished_training(tmp_path):
+    stopped = {"q12_code": 300}
+    for key in (f"{P}.q12.accuracy#hidden", f"{P}.q12.eval"):
+        ok, message, _ = judge.judge_one(key, {"name": "model"}, profile="smoke", evidence_dir=tmp_path,
+                                         work_dir=None, private_dir=None, stopped=stopped)
+        assert not ok and "`q12_code` was stopped by the time limit (300 s per cell)" in message
+    net = _torch_alexnet()
+    from autograder.kernel import evidence
+    request = judge.requests([f"{P}.q12.parts"], "smoke")[f"{P}.q12.parts"]
+    facts = evidence.architecture_facts(request, {"model": net}, tmp_path / "a")
+    ok, _, _ = judge.judge_one(f"{P}.q12.parts", facts, profile="smoke", evidence_dir=tmp_path, work_dir=None,
+                               private_dir=None, stopped=stopped)
+    assert ok                                                          # what ran keeps its points
+
+
+def test_a_model_at_chance_gets_the_loss_and_learning_rate_hint(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir()
+    labels = np.arange(500) % 10
+    np.save(private / "mnist.npy", labels)
+    np.save(tmp_path / "s.npy", np.tile(np.eye(10)[0], (500, 1)))     # always class 0
+    ok, message, _ = judge.judge_one(f"{P}.q12.accuracy#hidden", {"name": "model", "scores": "s.npy", "how": "x"},
+                                     profile="smoke", evidence_dir=tmp_path, work_dir=None, private_dir=private)
+    assert not ok and "chance level" in message and "ln(10) = 2.30" in message and "learning rate" in message
+    ok, message, _ = judge.judge_one(f"{F}.q6.accuracy#hidden", {"name": "model", "scores": "s.npy", "how": "x"},
+                                     profile="smoke", evidence_dir=tmp_path, work_dir=None, private_dir=private)
+    assert not ok and "ln(10)" not in message                          # other questions keep their message

@@ -6,7 +6,8 @@ from autograder import calibrate, profiles
 
 QUESTIONS = ["cnn_foundations.q6", "cnn_foundations.q7", "cnn_foundations.q8",
              "cnn_foundations.q9", "cnn_foundations.q10", "cnn_architectures.q6",
-             "cnn_architectures.q7", "cnn_architectures.q9", "cnn_architectures.q10"]
+             "cnn_architectures.q7", "cnn_architectures.q9", "cnn_architectures.q10",
+             "pooling_lenet_alexnet.q8", "pooling_lenet_alexnet.q12"]
 
 
 @pytest.mark.parametrize("profile", ["smoke", "full"])
@@ -65,6 +66,9 @@ def test_calibration_grades_exactly_the_notebooks_with_a_threshold(repo):
     only_q7 = [nb.stem for nb in sorted((repo / "release" / "cnn_architectures").glob("*.ipynb"))
                if calibrate.measures_heldout(nb, ["q7"])]
     assert only_q7 == ["03-vgg16-transfer"]                 # --question q7 grades only that notebook
+    picked = sorted(nb.stem for nb in (repo / "release" / "pooling_lenet_alexnet").glob("*.ipynb")
+                    if calibrate.measures_heldout(nb))
+    assert picked == ["02-lenet5", "03-alexnet"]
 
 
 def test_the_per_class_recall_floor_is_calibrated_too():

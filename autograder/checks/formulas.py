@@ -13,7 +13,8 @@ from .feedback import CheckFailed, fmt_value
 __all__ = [
     "conv_output_size", "same_padding_output", "valid_padding_output", "conv_params",
     "dense_params", "receptive_field", "pool2d", "compare_function", "fit_diagnosis", "FIT_LABELS",
-    "dense_params_on_image", "conv_params_on_image",
+    "dense_params_on_image", "conv_params_on_image", "pool_nhwc", "max_pool", "min_pool",
+    "padded_output_size", "random_tensor",
 ]
 
 # What a diagnosis of training curves may say, and the words that name each verdict.
@@ -117,6 +118,47 @@ def pool2d(x: Any, window: int | Sequence[int], stride: int | Sequence[int] | No
     views = np.lib.stride_tricks.sliding_window_view(x, (wh, ww), axis=(0, 1))
     views = views[::sh, ::sw]  # (H', W', [C,] wh, ww)
     return reduce(views, axis=(-2, -1))
+
+
+def pool_nhwc(x: Any, pool_size: int, stride: int | None = None, padding: int = 0,
+              mode: str = "max") -> np.ndarray:
+    """Max or min pooling of a batch ``(N, H, W, C)``: a ``pool_size`` square window moved by ``stride``
+    (default: the window), ``padding`` rows and columns added on each side that never win (as
+    ``nn.MaxPool2d(pool_size, stride, padding)``; min pooling is ``-maxpool(-x)``)."""
+    x = np.asarray(x, dtype="float64")
+    if x.ndim != 4:
+        raise ValueError("pool_nhwc expects a batch of shape (N, H, W, C)")
+    k, p = int(pool_size), int(padding)
+    s = int(stride) if stride else k
+    fill = -np.inf if mode == "max" else np.inf
+    x = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), constant_values=fill)
+    views = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(1, 2))[:, ::s, ::s]
+    return (np.max if mode == "max" else np.min)(views, axis=(-2, -1))
+
+
+def max_pool(x: Any, pool_size: int, stride: int | None = None, padding: int = 0) -> np.ndarray:
+    return pool_nhwc(x, pool_size, stride, padding, "max")
+
+
+def min_pool(x: Any, pool_size: int, stride: int | None = None, padding: int = 0) -> np.ndarray:
+    return pool_nhwc(x, pool_size, stride, padding, "min")
+
+
+def padded_output_size(n: int, f: int, s: int, padding: str) -> int:
+    """Output size of a conv/pool layer with Keras' ``padding='same'`` (``ceil(n / s)``, whatever ``f``)
+    or ``'valid'`` (``floor((n - f) / s) + 1``)."""
+    if padding == "same":
+        return same_padding_output(n, s)
+    if padding == "valid":
+        return valid_padding_output(n, f, s)
+    raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+
+
+def random_tensor(shape: Sequence[int], seed: int, ints: bool = False) -> np.ndarray:
+    """The grader's test input for a pooling case (the kernel draws the same one from the same seed)."""
+    rng = np.random.default_rng(int(seed))
+    shape = tuple(int(d) for d in shape)
+    return rng.integers(-9, 10, size=shape).astype("float64") if ints else rng.standard_normal(shape)
 
 
 def _format_call(name: str, case: Any) -> str:

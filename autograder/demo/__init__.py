@@ -5,6 +5,7 @@ each says which test cells it must cost, and :func:`main` verifies the grades ag
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,22 @@ def expectation_errors(results: list[dict[str, Any]], roster: dict[str, dict[str
     return errors
 
 
+def _by_cell_timeout(roster: dict[str, dict[str, Any]], folder: Path) -> list[tuple[int | None, Path]]:
+    """Batches of demo students sharing a per-cell time limit: the profile's (None), or a shorter one a roster
+    entry sets (``cell_timeout``) so that a student who must be stopped by it does not cost the demo minutes."""
+    limits = sorted({int(spec["cell_timeout"]) for spec in roster.values() if spec.get("cell_timeout")})
+    batches: list[tuple[int | None, Path]] = [(None, folder)]
+    for limit in limits:
+        batch = folder.parent / f"{folder.name}_cell_timeout_{limit}"
+        shutil.rmtree(batch, ignore_errors=True)
+        batch.mkdir(parents=True)
+        for student, spec in roster.items():
+            if spec.get("cell_timeout") == limit:
+                shutil.move(str(folder / student), batch / student)
+        batches.append((limit, batch))
+    return batches
+
+
 def grade_assignment(assignment: str, out: Path, *, workers: int | None, resume: bool) -> list[str]:
     """Write, grade and report one assignment's demo students under ``out``; the table mismatches."""
     from ..reports import grade_table, write_reports
@@ -56,9 +73,11 @@ def grade_assignment(assignment: str, out: Path, *, workers: int | None, resume:
     print(f"\n{assignment}:")
     for student, spec in roster.items():
         print(f"  demo submission {student:<24} {spec['about']}")
-    opts = runner.Options(submissions=out / "submissions", assignment=assignment, out=out, profile="smoke",
-                          workers=workers, resume=resume)
-    results = runner.grade(opts)
+    results = []
+    for timeout, folder in _by_cell_timeout(roster, out / "submissions"):
+        opts = runner.Options(submissions=folder, assignment=assignment, out=out, profile="smoke",
+                              workers=workers, resume=resume, cell_timeout=timeout)
+        results += runner.grade(opts)
     write_reports(results, out, assignment=assignment, profile="smoke")
     print()
     print(grade_table(results))

@@ -72,7 +72,7 @@ def grader_digest() -> str:
 def _digest(path: Path, source_digest: str, opts: Options) -> str:
     h = hashlib.sha256(path.read_bytes())
     h.update(GRADER.encode())
-    h.update(f"{source_digest}|{opts.profile}|{opts.seed}".encode())
+    h.update(f"{source_digest}|{opts.profile}|{opts.seed}|{opts.limit('cell_timeout')}".encode())
     return h.hexdigest()
 
 

@@ -124,10 +124,22 @@ class SandboxedExecute(Execute):
     output_kb = Integer(256, help="Output kept per cell, in KiB (0: no cap); what a cell prints "
                                   "beyond it is dropped as it arrives and a note says so.").tag(config=True)
 
+    timeouts_file = Unicode("", help="JSON lines: one per cell the per-cell time limit interrupted "
+                                     "(grade id or cell number, seconds)").tag(config=True)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
         super().__init__(*args, **kwargs)
         self._kept: dict[int, int] = {}
+
+    async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> Any:
+        if self.timeouts_file:
+            meta = (cell.metadata.get("nbgrader", {}) if cell is not None else {}) or {}
+            index = next((i for i, c in enumerate(getattr(self.nb, "cells", [])) if c is cell), None)
+            name = meta.get("grade_id") or (f"cell {index + 1}" if index is not None else "a cell")
+            with open(self.timeouts_file, "a") as fh:
+                fh.write(json.dumps({"cell": name, "seconds": timeout}) + "\n")
+        return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs: list, msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
         cap = self.output_kb * 1024

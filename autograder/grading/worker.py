@@ -104,6 +104,7 @@ def sandbox_config(cfg: Any, task: dict[str, Any], sockets: Path) -> None:
     cfg.SandboxKernelManager.devices = list(box.get("devices", []))
     cfg.SandboxKernelManager.fsize_mb = int(box.get("fsize_mb", 0))
     cfg.SandboxedExecute.output_kb = int(task.get("output_kb", 256))
+    cfg.SandboxedExecute.timeouts_file = str(Path(task["course_dir"]) / "timeouts.jsonl")
 
 
 def run(task: dict[str, Any]) -> dict[str, Any]:
@@ -138,9 +139,16 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any) -> dict[str, Any]:
         probed = run_probes(task, t.autograded.parent, [k for src in trusted.values() for k in judge.checks_of(src)],
                             root)
         judged = time.monotonic()
+        stopped = {row["cell"]: row["seconds"] for row in _jsonl(root / "timeouts.jsonl")
+                   if isinstance(row, dict) and "cell" in row and isinstance(row.get("seconds"), (int, float))}
         verdicts = judge.judge_cells(trusted, profile=task["profile"], evidence_dir=evidence,
                                      work_dir=t.autograded.parent, probe_dir=probed,
-                                     private_dir=Path(task["private_dir"]) if task.get("private_dir") else None)
+                                     private_dir=Path(task["private_dir"]) if task.get("private_dir") else None,
+                                     stopped=stopped)
+        if stopped:             # graded, but the time limit cut a cell short: the reason is said everywhere
+            result["status"] = "timeout"
+            result["reason"] = "; ".join(f"cell {cell} stopped after {seconds:g} s (time limit of one cell)"
+                                         for cell, seconds in stopped.items()) + "; the cells after it still ran"
         apply_verdicts(t, verdicts)
         result["judge_s"] = round(time.monotonic() - judged, 2)
         review = [f"{v.grade_id}: {note}" for v in verdicts.values() for note in v.review]

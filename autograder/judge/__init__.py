@@ -86,13 +86,25 @@ def _evidence(folder: Path, key: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+# Checks of a model's finished training: not measured when a cell of the notebook was stopped by the time limit
+AFTER_TRAINING = frozenset({"predictions", "eval_mode"})
+
+
 def judge_one(key: str, evidence: Mapping[str, Any] | None, *, profile: str, evidence_dir: Path,
               work_dir: Path | None, private_dir: Path | None,
-              metrics: list[dict[str, Any]] | None = None) -> tuple[bool, str, list[str]]:
-    """(passed, message, review notes) of one check; measured metrics are appended to ``metrics``."""
+              metrics: list[dict[str, Any]] | None = None,
+              stopped: Mapping[str, float] | None = None) -> tuple[bool, str, list[str]]:
+    """(passed, message, review notes) of one check; measured metrics are appended to ``metrics``.
+    ``stopped``: the cells (grade id -> seconds) the per-cell time limit interrupted."""
     spec = SPECS[key]
     if evidence is None:
         return False, "this check did not run (the cell did not finish, or it was changed)", []
+    if stopped and spec.kind in AFTER_TRAINING:
+        cell, seconds = next(iter(stopped.items()))
+        return False, (f"the cell `{cell}` was stopped by the time limit ({seconds:g} s per cell) before it finished, "
+                       "so the training it runs did not finish: a model whose training was cut short is not measured. "
+                       "Make the training fit the budget (EPOCHS and BATCH_SIZE as given; no upscaling of small "
+                       "images to 224x224)"), []
     row = settings(spec.question, profile)
     ctx = Context(evidence_dir, work_dir, private_dir, row, hidden=key.endswith("#hidden"),
                   question=spec.question, profile=profile)
@@ -107,7 +119,8 @@ def judge_one(key: str, evidence: Mapping[str, Any] | None, *, profile: str, evi
 
 
 def judge_cells(cells: Mapping[str, str], *, profile: str, evidence_dir: Path, work_dir: Path | None,
-                private_dir: Path | None, probe_dir: Path | None = None) -> dict[str, CellVerdict]:
+                private_dir: Path | None, probe_dir: Path | None = None,
+                stopped: Mapping[str, float] | None = None) -> dict[str, CellVerdict]:
     """Verdicts of the grade cells (``grade_id -> trusted source``) that call checks. Evidence of
     :data:`PROBED` checks is read from ``probe_dir`` (the grader's own run), never from the kernel's."""
     verdicts = {}
@@ -128,7 +141,7 @@ def judge_cells(cells: Mapping[str, str], *, profile: str, evidence_dir: Path, w
                 evidence = _evidence(probe_dir if probed else evidence_dir, key)
             ok, message, review = judge_one(key, evidence, profile=profile,
                                             evidence_dir=evidence_dir, work_dir=work_dir, private_dir=private_dir,
-                                            metrics=cell.metrics)
+                                            metrics=cell.metrics, stopped=stopped)
             cell.passed &= ok
             cell.messages.append(("" if ok else "FAILED: ") + message)
             cell.review += review

@@ -199,6 +199,86 @@ SPECS.update({
 })
 
 
+P = "pooling_lenet_alexnet"
+
+
+def _pool_cases(cases: list[tuple]) -> list[dict[str, Any]]:
+    """(shape N,H,W,C, args (pool_size[, stride[, padding]]), integer values?) -> requests with a seed each."""
+    return [{"shape": list(shape), "seed": 100 + i, "args": list(args), **({"ints": True} if ints else {})}
+            for i, (shape, args, ints) in enumerate(cases)]
+
+
+POOL_VISIBLE = _pool_cases([((1, 4, 4, 1), (2, 2), True), ((2, 6, 6, 3), (3, 3), False)])
+POOL_HIDDEN = _pool_cases([
+    ((1, 4, 4, 1), (2, 2), True), ((2, 6, 6, 3), (3, 3), False), ((3, 8, 8, 1), (2,), False),   # stride = window
+    ((2, 7, 9, 3), (3, 2), False), ((1, 11, 11, 2), (3, 2), True), ((2, 5, 5, 4), (2, 1), False),  # odd, overlapping
+    ((1, 13, 13, 1), (3, 2, 1), False), ((2, 7, 7, 3), (2, 2, 1), True), ((1, 9, 7, 5), (4, 3, 2), False),  # padding
+    ((4, 10, 10, 2), (5, 3, 2), False), ((1, 1, 1, 1), (1, 1), False), ((2, 6, 6, 1), (3, 3, 1), True),
+])
+SIZE_VISIBLE = [(28, 3, 1, "same"), (28, 3, 1, "valid"), (7, 3, 2, "same"), (32, 5, 2, "valid")]
+SIZE_HIDDEN = [(n, f, s, pad) for n in (5, 7, 28, 32, 33, 224, 227) for f in (1, 2, 3, 5, 11) for s in (1, 2, 3, 4)
+               for pad in ("same", "valid") if f <= n]
+# AlexNet (Krizhevsky, Sutskever, Hinton 2012): 5 conv + 3 dense; the first convolutions' kernels and strides
+# tell the accepted layouts apart. Parameter counts for 224/227x227x3 and 10 classes are computed by the judge
+# from these layouts (tests/test_alexnet_reference.py builds them as real layers).
+ALEXNET = {"name": "AlexNet", "convs": 5, "dense": 3, "later_kernel": 3,
+           "variants": [{"name": "the classic layout for 224x224 or 227x227 images (11x11 stride 4, 5x5, then 3x3)",
+                         "first": [[[11], [4]], [[5], [1]]]},
+                        {"name": "the small-input variant for 28x28 to 32x32 images (3x3 or 5x5 at stride 1 in place "
+                                 "of 11x11/4 and 5x5, then 3x3)", "first": [[[3, 5], [1]], [[3, 5], [1]]]}]}
+ALEXNET_LAYOUTS = {
+    "the one-GPU form of the paper's layout (96-256-384-384-256)":
+        {"convs": [(11, 3, 96), (5, 96, 256), (3, 256, 384), (3, 384, 384), (3, 384, 256)], "flat": 9216,
+         "hidden": (4096, 4096)},
+    "torchvision's layout (64-192-384-256-256)":
+        {"convs": [(11, 3, 64), (5, 64, 192), (3, 192, 384), (3, 384, 256), (3, 256, 256)], "flat": 9216,
+         "hidden": (4096, 4096)},
+}
+ALEXNET_PARAMS = {"classes": 10, "classic_sizes": (224, 227), "layouts": ALEXNET_LAYOUTS}
+# AlexNet answers: MNIST digits at 28x28 or 32x32 (small-input variant), or upscaled to 224/227 (classic), 1 or 3 channels
+ALEXNET_INPUT = {"image": {"sizes": [28, 32, 227, 224], "channels": [1, 3]}, "classes": 10}
+CHANCE_HINT = (". A training loss that stays near ln(10) = 2.30 means the network learns nothing: try a smaller "
+               "learning rate (1e-3 with Adam, 0.01 with SGD), scale the pixels to [0, 1] (or standardise them) the same "
+               "way for training and test, and check that the labels match the images")
+# Q2's worked example: a thin bright line (9) on a dim background, pooled 2x2 with stride 2
+# LeNet-5's stages C1, S2, C3, S4: 5x5 convolutions of 6 and 16 filters, 2x2 subsampling; C5 sees 5x5x16 or 4x4x16
+LENET_STAGES = {"names": ("C1", "S2", "C3", "S4"), "widths": (6, 16), "kernel": 5, "pool": 2, "c5_inputs": (400, 256)}
+FEATURE_MAP = [[1, 9, 2, 1], [2, 1, 9, 3], [3, 2, 1, 9], [9, 3, 2, 1]]
+
+SPECS.update({
+    # Q2: max and min pooling in NumPy on the grader's random batches; a worked example
+    f"{P}.q2.max": Spec("arrays", f"{P}.q2", {"function": "max_pool2d", "cases": POOL_VISIBLE}, {"mode": "max"}),
+    f"{P}.q2.max#hidden": Spec("arrays", f"{P}.q2", {"function": "max_pool2d", "cases": POOL_HIDDEN}, {"mode": "max"}),
+    f"{P}.q2.min": Spec("arrays", f"{P}.q2", {"function": "min_pool2d", "cases": POOL_VISIBLE}, {"mode": "min"}),
+    f"{P}.q2.min#hidden": Spec("arrays", f"{P}.q2", {"function": "min_pool2d", "cases": POOL_HIDDEN}, {"mode": "min"}),
+    f"{P}.q2.example": Spec("example", f"{P}.q2", {"names": ["pooled_max", "pooled_min", "keeps_line"]},
+                            {"feature_map": FEATURE_MAP,
+                             "arrays": {"pooled_max": ("max", (2, 2)), "pooled_min": ("min", (2, 2))},
+                             "choice": {"keeps_line": ("max", ("max", "min"))}}),
+    # Q4: output sizes with 'same' and 'valid' padding (the formula agrees with real Conv2D / nn.Conv2d layers)
+    f"{P}.q4.sizes": Spec("function", f"{P}.q4", {"function": "output_size", "cases": [list(c) for c in SIZE_VISIBLE]},
+                          {"reference": "padded_output_size"}),
+    f"{P}.q4.sizes#hidden": Spec("function", f"{P}.q4", {"function": "output_size",
+                                                         "cases": [list(c) for c in SIZE_HIDDEN]},
+                                 {"reference": "padded_output_size"}),
+    # Q8: LeNet-5 in the student's framework: structure and parameter count (the cnn_architectures Q6 machinery),
+    # the shape after every stage for the answer's input size, held-out accuracy
+    f"{P}.q8.model": Spec("model", f"{P}.q8", LENET_INPUT, {"outputs": (10,), "architecture": LENET5}),
+    f"{P}.q8.shapes": Spec("stages", f"{P}.q8", LENET_INPUT, LENET_STAGES),
+    f"{P}.q8.accuracy": Spec("model", f"{P}.q8", LENET_INPUT, {}),
+    f"{P}.q8.accuracy#hidden": Spec("predictions", f"{P}.q8", {"dataset": "mnist", **LENET_INPUT}, {"dataset": "mnist"}),
+    # Q12: AlexNet, adapted to the dataset: structure (variant named), ReLU / overlapping pooling / dropout, the
+    # parameter count, held-out accuracy, evaluation in eval mode
+    f"{P}.q12.structure": Spec("architecture", f"{P}.q12", ALEXNET_INPUT, {"outputs": (10,), "architecture": ALEXNET}),
+    f"{P}.q12.parts": Spec("alexnet_parts", f"{P}.q12", ALEXNET_INPUT, {}),
+    f"{P}.q12.params": Spec("alexnet_params", f"{P}.q12", ALEXNET_INPUT, ALEXNET_PARAMS),
+    f"{P}.q12.accuracy": Spec("model", f"{P}.q12", ALEXNET_INPUT, {"outputs": (10,)}),
+    f"{P}.q12.accuracy#hidden": Spec("predictions", f"{P}.q12", {"dataset": "mnist", **ALEXNET_INPUT},
+                                     {"dataset": "mnist", "chance_hint": CHANCE_HINT}),
+    f"{P}.q12.eval": Spec("eval_mode", f"{P}.q12", ALEXNET_INPUT, {}),
+})
+
+
 def folders_of(assignment: str) -> tuple[str, ...]:
     """The image folders the checks of ``assignment`` read (what grading it must stage)."""
     names = set()

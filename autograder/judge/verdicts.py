@@ -16,6 +16,7 @@ import numpy as np
 from ..checks import formulas
 
 MAX_EVIDENCE_BYTES = 64 * 2**20
+MAX_WEIGHTS_BYTES = 2**30           # a model's exported weights: a classic AlexNet alone holds 228 MB
 
 
 @dataclass
@@ -32,9 +33,9 @@ class Context:
     question: str = ""
     profile: str = ""
 
-    def attachment(self, name: str) -> Path:
+    def attachment(self, name: str, limit: int = MAX_EVIDENCE_BYTES) -> Path:
         path = (self.evidence_dir / Path(str(name)).name)
-        if not path.is_file() or path.stat().st_size > MAX_EVIDENCE_BYTES:
+        if not path.is_file() or path.stat().st_size > limit:
             raise Failed("the evidence of this check is missing or too large")
         return path
 
@@ -72,6 +73,7 @@ REFERENCES: dict[str, Callable[..., Any]] = {
     "dense_params_on_image": formulas.dense_params_on_image,
     "conv_params_on_image": formulas.conv_params_on_image,
     "per_class_report": formulas.per_class_report,
+    "padded_output_size": formulas.padded_output_size,
 }
 
 
@@ -160,7 +162,7 @@ def _report_problem(value: Any, want: Mapping[str, list]) -> str | None:
 # ----------------------------------------------------------------------------- models
 def _weights(evidence: Mapping[str, Any], ctx: Context) -> list[np.ndarray]:
     info = evidence.get("weights") or {}
-    with np.load(ctx.attachment(info.get("file", "")), allow_pickle=False) as f:
+    with np.load(ctx.attachment(info.get("file", ""), MAX_WEIGHTS_BYTES), allow_pickle=False) as f:
         return [f[k] for k in sorted(f.files)]
 
 
@@ -290,6 +292,8 @@ def predictions(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Con
     hint = (f" — a model at chance level scores about {chance:.2f}: check that it trains (loss going down), "
             "that the test images are prepared like the training images, and the output layer"
             if acc <= chance + 0.05 else " — train longer or improve the architecture")
+    if acc <= chance + 0.05 and expect.get("chance_hint"):
+        hint += str(expect["chance_hint"])
     raise Failed(f"{measured}, below the {threshold:.2f} required{hint}")
 
 
@@ -953,3 +957,268 @@ def _keras_layer_configs(config: Any) -> list[dict[str, Any]]:
 
 VERDICTS.update({"class_weights": class_weights, "frozen": frozen, "predict_files": predicted_files,
                  "saved": saved_model})
+# ----------------------------------------------------------------------------- pooling_lenet_alexnet
+def _pool_call(name: str, case: Mapping[str, Any]) -> str:
+    args = ", ".join(repr(a) for a in case.get("args", []))
+    return f"{name}(<array of shape {tuple(case['shape'])}>{', ' + args if args else ''})"
+
+
+def _pool_mistake(got: np.ndarray, x: np.ndarray, args: list, mode: str) -> str | None:
+    """A name for a wrong pooling output the judge recognises (the other pooling, zeros as padding)."""
+    other = "min" if mode == "max" else "max"
+    if np.allclose(got, formulas.pool_nhwc(x, *args, mode=other), atol=1e-9):
+        return (f"it returns the {other}imum of each window, not the {mode}imum"
+                + (" (min pooling is -maxpool(-x))" if mode == "min" else ""))
+    padding = int(args[2]) if len(args) > 2 else 0
+    if padding:
+        k, s = int(args[0]), int(args[1]) if len(args) > 1 and args[1] else int(args[0])
+        zeros = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+        if np.allclose(got, formulas.pool_nhwc(zeros, k, s, 0, mode), atol=1e-9):
+            return "the padding is counted as zeros: padded positions must never win (pad with -inf for max, +inf for min)"
+    return None
+
+
+def arrays(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """A pooling function on the grader's random batches (N, H, W, C), compared with the judge's own pooling
+    (which agrees with Keras ``MaxPooling2D`` and ``nn.MaxPool2d``: tests/test_pooling_reference.py)."""
+    _found(evidence)
+    name, mode = request["function"], expect["mode"]
+    errors = evidence.get("errors") if isinstance(evidence.get("errors"), dict) else {}
+    with np.load(ctx.attachment(evidence.get("arrays", "")), allow_pickle=False) as f:
+        outputs = {k: f[k] for k in f.files}
+    wrong: list[tuple[Mapping[str, Any], str]] = []
+    for i, case in enumerate(request["cases"]):
+        x = formulas.random_tensor(case["shape"], case["seed"], case.get("ints", False))
+        args = list(case.get("args", []))
+        want = formulas.pool_nhwc(x, *args, mode=mode)
+        if str(i) in errors:
+            wrong.append((case, f"raised {errors[str(i)]}"))
+            continue
+        got = outputs.get(f"c{i}")
+        if got is None or not np.issubdtype(got.dtype, np.number):
+            wrong.append((case, "returned no array"))
+        elif got.shape != want.shape:
+            wrong.append((case, f"returned shape {got.shape}, expected {want.shape} (batch, rows, columns, channels)"))
+        elif not np.allclose(got, want, rtol=1e-6, atol=1e-6):
+            mistake = _pool_mistake(got, x, args, mode)
+            wrong.append((case, f"returned wrong values: {mistake}" if mistake else "returned wrong values"))
+    if not wrong:
+        return f"`{name}` agrees with {mode} pooling on all {len(request['cases'])} test batches"
+    named = [what for _, what in wrong if ": " in what and what.startswith("returned wrong values")]
+    if ctx.hidden:
+        why = f"; {named[0].split(': ', 1)[1]}" if named else ""
+        raise Failed(f"`{name}` is wrong on {len(wrong)} of {len(request['cases'])} further test batches (odd sizes, "
+                     f"stride different from the window, padding; their inputs are not shown){why}")
+    case, what = wrong[0]
+    raise Failed(f"{_pool_call(name, case)} {what}")
+
+
+def example(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """A worked example: named arrays against the judge's own results on the notebook's feature map, and a
+    named choice (a text naming one of the options)."""
+    _found(evidence)
+    got = evidence.get("values") or {}
+    fmap = np.asarray(expect["feature_map"], dtype="float64")[None, :, :, None]
+    for name, (mode, args) in expect["arrays"].items():
+        if name not in got:
+            raise Failed(f"no variable `{name}` found: store the pooled map under that name")
+        try:
+            value = np.squeeze(np.asarray(got[name], dtype="float64"))
+        except (TypeError, ValueError):
+            raise Failed(f"`{name}` is not an array of numbers") from None
+        want = formulas.pool_nhwc(fmap, *args, mode=mode)[0, :, :, 0]
+        if value.shape != want.shape or not np.allclose(value, want):
+            other = formulas.pool_nhwc(fmap, *args, mode="min" if mode == "max" else "max")[0, :, :, 0]
+            hint = f" — that is the {'min' if mode == 'max' else 'max'} pooling of the map" if (
+                value.shape == want.shape and np.allclose(value, other)) else ""
+            raise Failed(f"`{name}` = {np.round(value, 3).tolist()} is not the {mode} pooling of the feature map "
+                         f"(window {args[0]}, stride {args[1]}){hint}")
+    for name, (answer, options) in expect["choice"].items():
+        value = got.get(name)
+        text = value.get("str") if isinstance(value, dict) else None
+        if not isinstance(text, str):
+            raise Failed(f"no text `{name}` found: set it to one of {', '.join(map(repr, options))}")
+        named = [o for o in options if o in text.lower()]
+        if named != [answer]:
+            raise Failed(f"`{name}` = {text!r}: look again at which pooled map still shows the bright line")
+    return "; ".join(f"`{n}` right" for n in [*expect["arrays"], *expect["choice"]])
+
+
+VERDICTS.update({"arrays": arrays, "example": example})
+
+
+def _nhwc(shape: Any, framework: str) -> tuple[int, int, int] | None:
+    """(rows, columns, channels) of a batch shape in the framework's layout."""
+    if not isinstance(shape, list) or len(shape) != 4 or not all(isinstance(d, int) for d in shape):
+        return None
+    return (shape[2], shape[3], shape[1]) if framework == "torch" else (shape[1], shape[2], shape[3])
+
+
+def _fmt_hwc(hwc: tuple[int, int, int]) -> str:
+    return "x".join(map(str, hwc))
+
+
+def stages(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """The shape after each of the first convolutions and subsamplings (C1, S2, C3, S4) for the answer's own
+    input size, against the judge's arithmetic for every accepted layout (C1 with or without padding)."""
+    _found(evidence)
+    framework = str(evidence.get("framework"))
+    probe = _nhwc(evidence.get("input_shape"), framework)
+    if probe is None:
+        raise Failed("the input shape of your model could not be read")
+    n = probe[0]
+    names, widths, kernel, pool = expect["names"], expect["widths"], int(expect["kernel"]), int(expect["pool"])
+    layouts = {}
+    for p1, label in ((0, "no padding"), ((kernel - 1) // 2, "padding='same' in C1")):
+        c1 = formulas.conv_output_size(n, kernel, p1, 1)
+        s2 = formulas.conv_output_size(c1, pool, 0, pool)
+        c3 = formulas.conv_output_size(s2, kernel, 0, 1)
+        s4 = formulas.conv_output_size(c3, pool, 0, pool)
+        if s4 > 0 and s4 * s4 * widths[1] in expect["c5_inputs"]:
+            layouts[label] = [(c1, c1, widths[0]), (s2, s2, widths[0]), (c3, c3, widths[1]), (s4, s4, widths[1])]
+    found = [s for s in evidence.get("stages") or [] if isinstance(s, dict) and s.get("kind") in ("conv", "pool")]
+    got = [_nhwc(s.get("shape"), framework) for s in found][: len(names)]
+    kinds = [s.get("kind") for s in found][: len(names)]
+    shown = " -> ".join(f"{k} {_fmt_hwc(g) if g else '?'}" for k, g in zip(kinds, got)) or "no convolution or pooling"
+    if not layouts:
+        raise Failed(f"for your {n}x{n} input no LeNet-5 layout fits (32x32, or 28x28 with or without padding in C1); "
+                     f"found {shown}")
+    want_kinds = ["conv", "pool", "conv", "pool"]
+    for label, want in layouts.items():
+        if kinds == want_kinds and got == want:
+            steps = ", ".join(f"{name} {_fmt_hwc(w)}" for name, w in zip(names, want))
+            return f"for your {n}x{n} input ({label}): {steps}"
+    expected = " or ".join(f"{' -> '.join(_fmt_hwc(w) for w in want)} ({label})" for label, want in layouts.items())
+    raise Failed(f"for your {n}x{n}x{probe[2]} input, LeNet-5's C1, S2, C3, S4 give {expected}; your model gives {shown}")
+
+
+VERDICTS["stages"] = stages
+
+
+def _conv_facts(evidence: Mapping[str, Any], arrays: list[np.ndarray], framework: str) -> list[tuple[tuple[int, ...], int | None]]:
+    """(kernel, stride) of each convolution: the kernel from the exported weights, the stride from the forward
+    pass the kernel recorded (self-reported) when it saw as many convolutions."""
+    kernels = [k for kind, _, k in _widths_from_weights(arrays, framework) if kind == "conv"]
+    ops = [o for o in evidence.get("ops") or [] if isinstance(o, dict) and o.get("kind") == "conv"]
+    strides: list[int | None] = [None] * len(kernels)
+    if len(ops) == len(kernels):
+        strides = [int(o["stride"][0]) if isinstance(o.get("stride"), list) and o["stride"] else None for o in ops]
+    return list(zip(kernels, strides))
+
+
+def alexnet(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """AlexNet's layer structure: 5 convolutions and 3 fully connected layers (from the weights), the first
+    convolutions' kernels and strides of one of the accepted layouts (the variant is named)."""
+    graded = model({"outputs": expect["outputs"]}, evidence, ctx, request)
+    arch = expect["architecture"]
+    framework = str(evidence.get("framework"))
+    arrays = _weights(evidence, ctx)
+    layers = _widths_from_weights(arrays, framework)
+    convs = _conv_facts(evidence, arrays, framework)
+    dense = [w for kind, w, _ in layers if kind == "dense"]
+    if len(convs) != arch["convs"] or len(dense) != arch["dense"]:
+        raise Failed(f"{graded}: AlexNet has {arch['convs']} convolutional and {arch['dense']} fully connected layers; "
+                     f"found {len(convs)} and {len(dense)}")
+    shown = ", ".join(f"{'x'.join(map(str, k))}" + (f"/{s}" if s else "") for k, s in convs)
+
+    def fits(rule: tuple[tuple[int, ...], tuple[int, ...]], conv: tuple[tuple[int, ...], int | None]) -> bool:
+        (kernels, strides), (kernel, stride) = rule, conv
+        return len(set(kernel)) == 1 and kernel[0] in kernels and (stride is None or stride in strides)
+    for variant in arch["variants"]:
+        rules = [tuple(map(tuple, r)) for r in variant["first"]]
+        rules += [((arch["later_kernel"],), (1,))] * (len(convs) - len(rules))
+        if all(fits(rule, conv) for rule, conv in zip(rules, convs)):
+            return f"{graded}: AlexNet, {variant['name']}; convolutions {shown}, dense {' -> '.join(map(str, dense))}"
+    raise Failed(f"{graded}: AlexNet's convolutions are 11x11 with stride 4, then 5x5, then three 3x3 (or, in the "
+                 "small-input variant for 28x28-32x32 images, 3x3 or 5x5 at stride 1 for the first two, then three 3x3); "
+                 f"found {shown} (kernel/stride)")
+
+
+def alexnet_parts(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """ReLU, overlapping max-pooling and dropout, read from the operations a forward pass ran (PyTorch)
+    or from the layers (Keras)."""
+    _found(evidence)
+    ops = [o for o in evidence.get("ops") or [] if isinstance(o, dict)]
+    if not ops:
+        raise Failed("the layers your model runs could not be read" + (f" ({evidence['ops_error']})" if evidence.get("ops_error") else ""))
+    pools = [o for o in ops if o.get("kind") == "pool" and "max" in str(o.get("class")).lower()]
+    overlapping = [o for o in pools if isinstance(o.get("kernel"), list) and isinstance(o.get("stride"), list)
+                   and o["kernel"] and o["stride"] and o["kernel"][0] > o["stride"][0]]
+    dropout = [o for o in ops if o.get("kind") == "dropout" and (_number(o.get("p")) or 0) > 0]
+    missing = []
+    if not any(o.get("kind") == "relu" for o in ops):
+        missing.append("no ReLU activation (AlexNet uses ReLU after every convolution and hidden dense layer)")
+    if not overlapping:
+        seen = ", ".join(f"{'x'.join(map(str, o.get('kernel') or []))}/{(o.get('stride') or ['?'])[0]}" for o in pools)
+        missing.append("no overlapping max-pooling (a 3x3 window with stride 2: windows overlap)"
+                       + (f"; your max-pooling: {seen}" if seen else "; no max-pooling found"))
+    if not dropout:
+        missing.append("no dropout (AlexNet uses dropout, p=0.5, before its first two fully connected layers)")
+    if missing:
+        raise Failed(f"your model `{evidence.get('name')}`: " + "; ".join(missing))
+    return (f"ReLU, overlapping max-pooling ({len(overlapping)} layer(s), {'x'.join(map(str, overlapping[0]['kernel']))} "
+            f"windows at stride {overlapping[0]['stride'][0]}) and dropout ({len(dropout)} layer(s), "
+            f"p={_number(dropout[0].get('p')):g})")
+
+
+def _layout_params(layout: Mapping[str, Any], classes: int) -> int:
+    """Parameters of an AlexNet layout: its convolutions (kernel, in, out) and dense layers, for ``classes``."""
+    convs = sum(formulas.conv_params(k, k, cin, cout) for k, cin, cout in layout["convs"])
+    widths = [layout["flat"], *layout["hidden"], classes]
+    return convs + sum(formulas.dense_params(a, b) for a, b in zip(widths, widths[1:]))
+
+
+def alexnet_params(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """The parameter count the answer reports agrees with its model; a classic-size AlexNet (224x224 or
+    227x227x3, 10 classes) has the count of one of the known layouts, computed here."""
+    _found(evidence)
+    framework = str(evidence.get("framework"))
+    measured = int(sum(a.size for a in _weights(evidence, ctx)))
+    hwc = _nhwc(evidence.get("input_shape"), framework)
+    shape = evidence.get("output_shape")
+    classes = shape[-1] if isinstance(shape, list) and shape and isinstance(shape[-1], int) else None
+    note = ""
+    if hwc and hwc[0] in expect["classic_sizes"] and hwc[2] == 3 and classes == expect["classes"]:
+        known = {name: _layout_params(layout, classes) for name, layout in expect["layouts"].items()}
+        if measured not in known.values():
+            accepted = "; ".join(f"{count:,} ({name})" for name, count in known.items())
+            raise Failed(f"your AlexNet for {hwc[0]}x{hwc[1]}x3 images and {classes} classes has {measured:,} parameters, "
+                         f"not the count of an AlexNet layout: {accepted}")
+        note = f" ({next(n for n, c in known.items() if c == measured)} for {hwc[0]}x{hwc[1]}x3 and {classes} classes)"
+    reported = evidence.get("reported_params")
+    if not isinstance(reported, list) or len(reported) != 2:
+        raise Failed(f"your model has {measured:,} parameters, but no reported count was found: store it as "
+                     "`n_params` (e.g. sum(p.numel() for p in model.parameters()) or model.count_params())")
+    name, value = str(reported[0]), _number(reported[1])
+    if value != measured:
+        shown = f"{value:,.0f}" if value is not None and value == int(value) else repr(reported[1])
+        raise Failed(f"you report `{name}` = {shown}, your model `{evidence.get('name')}` has {measured:,} parameters")
+    return f"`{name}` = {measured:,} parameters, the count of your model{note}"
+
+
+def eval_mode(expect: Mapping[str, Any], evidence: Mapping[str, Any], ctx: Context, request: Mapping[str, Any]) -> str:
+    """A PyTorch model evaluated in training mode (``model.eval()`` never called) measures its accuracy with
+    dropout active: its layers are still in training mode after the answer's evaluation."""
+    _found(evidence)
+    name = evidence.get("name")
+    if evidence.get("framework") != "torch":
+        return f"`{name}`: Keras' evaluate and predict always run dropout in inference mode"
+    active = [str(n) for n in evidence.get("train_mode_layers") or []]
+    last = evidence.get("last_evaluation")
+    if isinstance(last, dict):              # the answer's last forward pass without gradients, seen by the hook
+        if last.get("training") is True:
+            raise Failed(f"your model `{name}` was evaluated in training mode: its Dropout layers were active in "
+                         "your last forward pass under torch.no_grad() (dropout zeroes half the activations at random, "
+                         f"so the accuracy you report is too low and changes from run to run); call `{name}.eval()` "
+                         f"before evaluating, and `{name}.train()` before training again")
+        return f"`{name}` was evaluated in eval mode (dropout off)"
+    if evidence.get("training") is True and active:
+        raise Failed(f"your model `{name}` is still in training mode after your evaluation: its {', '.join(active)} "
+                     f"layers were active when you measured the accuracy (dropout zeroes half the activations at random, "
+                     f"so the accuracy you report is too low and changes from run to run); call `{name}.eval()` before "
+                     f"evaluating, and `{name}.train()` before training again")
+    return f"`{name}` was evaluated in eval mode (dropout off)"
+
+
+VERDICTS.update({"architecture": alexnet, "alexnet_parts": alexnet_parts, "alexnet_params": alexnet_params,
+                 "eval_mode": eval_mode})

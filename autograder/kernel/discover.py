@@ -225,10 +225,10 @@ def arrays(ns: Mapping[str, Any], rows: int, per_sample: int | None = None) -> l
     out = []
     for name, value in _public(ns):
         shape = getattr(value, "shape", None)
-        if shape is None or not hasattr(value, "dtype") or len(shape) < 2:
+        if shape is None or not hasattr(value, "dtype"):
             continue
-        try:
-            if int(shape[0]) != rows:
+        try:                      # `shape` may be anything: `import numpy as np` puts np.shape in the namespace
+            if len(shape) < 2 or int(shape[0]) != rows:
                 continue
             size = int(np.prod([int(d) for d in shape[1:]]))
         except Exception:

@@ -110,13 +110,35 @@ def function_values(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Pat
     return {"function": name, "values": values}
 
 
+def random_input(case: Mapping[str, Any]) -> Any:
+    """The input of a generated case (``shape``, ``seed``, ``ints``): drawn here as the judge draws it."""
+    import numpy as np
+    rng = np.random.default_rng(int(case["seed"]))
+    shape = tuple(int(d) for d in case["shape"])
+    return rng.integers(-9, 10, size=shape).astype("float64") if case.get("ints") else rng.standard_normal(shape)
+
+
 def array_values(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
-    """An array-valued function (e.g. pooling) on inputs from the requests file: outputs saved as .npz."""
+    """An array-valued function (e.g. pooling) on inputs from the requests file, or on inputs drawn from
+    each case's seed (``{"shape", "seed", "args"}``: ``fn(x, *args)``): outputs saved as .npz."""
     import numpy as np
     name = request["function"]
     fn = ns.get(name)
     if not callable(fn):
         raise NotFound(f"no function `{name}` defined (check the spelling and run its cell)")
+    if "inputs" not in request:
+        outputs, errors = {}, {}
+        for i, case in enumerate(request["cases"][:MAX_CASES]):
+            try:
+                out = np.asarray(fn(random_input(case), *case.get("args", [])), dtype="float64")
+                if out.size > 10**6:
+                    raise ValueError(f"an output of {out.size:,} values for a small input")
+                outputs[f"c{i}"] = out
+            except Exception as err:
+                errors[str(i)] = _short(err, 120)
+        np.savez(f"{stem}.npz", **outputs)
+        return {"function": name, "errors": errors, "arrays": f"{stem.name}.npz",
+                "shown": [f"ran your `{name}` on {len(request['cases'])} test inputs"]}
     inputs = np.load(Path(os.environ[env.DATA]) / request["inputs"], allow_pickle=False)
     outputs, errors = {}, {}
     for i, kwargs in enumerate(request["cases"][:MAX_CASES]):
@@ -152,10 +174,12 @@ def forward(model: Any, x: Any) -> Any:
         out = _first_output(model(x, training=False))
         return np.asarray(out)
     import torch
+
+    from .training import paused
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), paused():
             out = _first_output(model(torch.as_tensor(x, dtype=torch.float32).to(_torch_device(model))))
     finally:
         model.train(was_training)
@@ -225,8 +249,8 @@ def _input_shape(model: Any, kind: str, request: Mapping[str, Any]) -> list[int]
     if "input_shape" in request:
         return list(request["input_shape"])
     image = request["image"]
-    channels = int(image["channels"])
-    shapes = [[1, s, s, channels] if kind == "keras" else [2, channels, s, s] for s in image["sizes"]]
+    counts = image["channels"] if isinstance(image["channels"], list) else [image["channels"]]
+    shapes = [[1, s, s, int(c)] if kind == "keras" else [2, int(c), s, s] for s in image["sizes"] for c in counts]
     for shape in shapes:
         if isinstance(_output_shape(model, shape), list):
             return shape
@@ -836,3 +860,197 @@ COLLECTORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Path], dic
     "transfer": transfer_facts, "class_weights": class_weight_facts, "frozen": frozen_facts,
     "predict_files": predicted_files, "saved": saved_facts,
 }
+
+# pooling_lenet_alexnet: a worked example read from named variables
+COLLECTORS["example"] = named_values
+
+
+def _stage_kind(name: str) -> str | None:
+    return "conv" if "conv" in name.lower() else "pool" if "pool" in name.lower() else None
+
+
+def _keras_stages(model: Any, x: Any) -> list[dict[str, Any]]:
+    """(class, output shape) of each conv and pooling layer: Sequential models are run layer by layer on
+    the probe input (nested Sequentials too), functional models read from their graph."""
+    import numpy as np
+    stages: list[dict[str, Any]] = []
+    if type(model).__name__ == "Sequential":
+        def run(seq: Any, value: Any) -> Any:
+            for layer in seq.layers:
+                if type(layer).__name__ == "Sequential":
+                    value = run(layer, value)
+                    continue
+                value = layer(value)
+                kind = _stage_kind(type(layer).__name__)
+                if kind:
+                    stages.append({"class": type(layer).__name__, "kind": kind, "shape": [int(d) for d in np.shape(value)]})
+            return value
+        run(model, x)
+        return stages
+    if type(model).__name__ != "Functional":
+        raise ValueError("the shapes of a subclassed Keras model's layers cannot be read: build it with "
+                         "keras.Sequential or the functional API")
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        kind = _stage_kind(type(layer).__name__)
+        if kind:
+            shape = [int(d) if d is not None else 1 for d in layer.output.shape]
+            stages.append({"class": type(layer).__name__, "kind": kind, "shape": shape})
+    return stages
+
+
+def _pair_of(value: Any, default: Any = None) -> list[int] | None:
+    value = default if value is None else value
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return [value, value]
+    try:
+        return [int(v) for v in value][:2]
+    except (TypeError, ValueError):
+        return None
+
+
+def _torch_ops(model: Any, x: Any) -> list[dict[str, Any]]:
+    """The convolutions, poolings, ReLUs, dropouts and linear layers one forward pass runs, in order, with
+    their output shapes, kernels and strides: layers (nn.Conv2d, nn.MaxPool2d ...) and functional calls
+    (F.max_pool2d ...) alike, since the layers call the functions."""
+    import torch
+    import torch.nn.functional as F
+
+    from . import training
+    ops: list[dict[str, Any]] = []
+    names = ("conv2d", "max_pool2d", "avg_pool2d", "relu", "dropout", "linear")
+    saved = {n: getattr(F, n) for n in names}
+
+    def facts(name: str, args: tuple, kwargs: dict) -> dict[str, Any]:
+        if name == "conv2d":
+            weight = args[1] if len(args) > 1 else kwargs.get("weight")
+            return {"kernel": [int(d) for d in weight.shape[2:]],
+                    "stride": _pair_of(args[3] if len(args) > 3 else kwargs.get("stride"), 1)}
+        if name in ("max_pool2d", "avg_pool2d"):
+            kernel = _pair_of(args[1] if len(args) > 1 else kwargs.get("kernel_size"))
+            stride = args[2] if len(args) > 2 else kwargs.get("stride")
+            return {"kernel": kernel, "stride": _pair_of(stride or None, kernel)}
+        if name == "dropout":
+            return {"p": float(args[1] if len(args) > 1 else kwargs.get("p", 0.5))}
+        return {}
+
+    def recorder(name: str, original: Callable) -> Callable:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            out = original(*args, **kwargs)
+            first = out[0] if isinstance(out, tuple) else out
+            if len(ops) < 500:
+                entry = {"class": name, "kind": _stage_kind(name) or name, "shape": [int(d) for d in first.shape]}
+                try:
+                    entry.update(facts(name, args, kwargs))
+                except Exception:
+                    pass
+                ops.append(entry)
+            return out
+        return call
+
+    was_training = model.training
+    try:
+        for n in names:
+            setattr(F, n, recorder(n, saved[n]))
+        model.eval()
+        with torch.no_grad(), training.paused():
+            model(torch.as_tensor(x, dtype=torch.float32).to(_torch_device(model)))
+    finally:
+        for n, fn in saved.items():
+            setattr(F, n, fn)
+        model.train(was_training)
+    return ops
+
+
+def _torch_stages(model: Any, x: Any) -> list[dict[str, Any]]:
+    """(function, output shape) of every convolution and pooling the forward pass runs, in order."""
+    return [op for op in _torch_ops(model, x) if op["kind"] in ("conv", "pool")]
+
+
+def stage_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The output shape after every convolution and pooling of the graded model, for the probe input
+    (the input size the model accepts, in its framework's layout)."""
+    import numpy as np
+    found = discover.model(ns, fits=_fits(request))
+    kind = discover.framework(found.obj)
+    shape = _input_shape(found.obj, kind, request)
+    x = np.zeros(shape, dtype="float32")
+    stages = _keras_stages(found.obj, x) if kind == "keras" else _torch_stages(found.obj, x)
+    return {"name": found.name, "framework": kind, "input_shape": list(shape), "stages": stages,
+            "shown": [f"read the shape after each convolution and pooling of {discover.describe_model(found)} "
+                      f"for an input of shape {tuple(shape)}"]}
+
+
+COLLECTORS["stages"] = stage_facts
+
+
+def _keras_ops(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same facts as :func:`_torch_ops`, read from a Keras model's layer list."""
+    ops = []
+    for layer in layers:
+        name = str(layer.get("class"))
+        kind = _stage_kind(name)
+        if kind == "conv":
+            ops.append({"class": name, "kind": "conv", "kernel": _pair_of(layer.get("kernel_size")),
+                        "stride": _pair_of(layer.get("strides"), 1)})
+        elif kind == "pool":
+            kernel = _pair_of(layer.get("pool_size"))
+            ops.append({"class": name, "kind": "pool", "kernel": kernel, "stride": _pair_of(layer.get("strides"), kernel)})
+        elif name == "Dense":
+            ops.append({"class": name, "kind": "linear"})
+        elif name == "Dropout":
+            ops.append({"class": name, "kind": "dropout", "p": layer.get("rate")})
+        elif name == "ReLU" or (name == "Activation" and layer.get("activation") == "relu"):
+            ops.append({"class": name, "kind": "relu"})
+        if kind != "pool" and name not in ("ReLU", "Activation") and layer.get("activation") == "relu":
+            ops.append({"class": f"{name}(activation='relu')", "kind": "relu"})
+    return ops
+
+
+PARAM_NAMES = ("n_params", "num_params", "params", "total_params", "param_count", "parameters", "alexnet_params")
+
+
+def architecture_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """The model's facts (as for ``model``) plus the operations a forward pass runs (kernels, strides,
+    ReLU, dropout) and the parameter count the answer reports under a conventional name."""
+    import numpy as np
+    facts = model_facts(request, ns, stem)
+    found = discover.model(ns, fits=_fits(request))
+    kind = facts["framework"]
+    try:
+        facts["ops"] = (_torch_ops(found.obj, np.zeros(facts["input_shape"], dtype="float32")) if kind == "torch"
+                        else _keras_ops(facts["layers"]))
+    except Exception as err:
+        facts["ops"], facts["ops_error"] = [], _short(err)
+    reported = None
+    for name in PARAM_NAMES:
+        value = ns.get(name)
+        if hasattr(value, "item") and getattr(value, "size", 0) == 1:
+            value = value.item()
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            reported = [name, value]
+            break
+    facts["reported_params"] = reported
+    return facts
+
+
+def eval_facts(request: Mapping[str, Any], ns: Mapping[str, Any], stem: Path) -> dict[str, Any]:
+    """Was the model left in evaluation mode after the answer's own evaluation? (PyTorch: ``model.training``
+    and the layers that behave differently in training mode; Keras' evaluate/predict are always in inference mode.)"""
+    found = discover.model(ns, fits=_fits(request))
+    kind = discover.framework(found.obj)
+    out: dict[str, Any] = {"name": found.name, "framework": kind,
+                           "shown": [f"looked at the mode of {discover.describe_model(found)} after your evaluation"]}
+    if kind == "torch":
+        from . import training
+        modes = [type(m).__name__ for m in found.obj.modules() if m.training]
+        out["last_evaluation"] = training.last_evaluation(found.obj)
+        out["training"] = bool(found.obj.training)
+        out["train_mode_layers"] = sorted({n for n in modes if "Dropout" in n or "BatchNorm" in n})
+        out["dropout_layers"] = sum(1 for m in found.obj.modules() if "Dropout" in type(m).__name__)
+    return out
+
+
+COLLECTORS.update({"architecture": architecture_facts, "alexnet_parts": architecture_facts,
+                   "alexnet_params": architecture_facts, "eval_mode": eval_facts})

@@ -175,6 +175,56 @@ def track_torch(optim_module) -> None:
                     pass
 
     register(after_step)
+    track_torch_evaluation()
+
+
+# A Dropout layer's last forward pass without gradients (an evaluation): its tick and whether it was in
+# training mode (model.eval() not called). The kit's own forward passes are not recorded (:func:`paused`).
+_dropout_passes: "weakref.WeakKeyDictionary[Any, tuple[int, bool]]" = weakref.WeakKeyDictionary()
+_paused = [0]
+
+
+def track_torch_evaluation() -> None:
+    torch = sys.modules.get("torch")
+    register = getattr(getattr(getattr(torch, "nn", None), "modules", None), "module", None)
+    register = getattr(register, "register_module_forward_pre_hook", None)
+    if register is None or getattr(track_torch_evaluation, "_installed", False):
+        return
+
+    def before(module, args) -> None:
+        if _paused[0] or "Dropout" not in type(module).__name__ or torch.is_grad_enabled():
+            return None
+        try:
+            _dropout_passes[module] = (next(_clock), bool(module.training))
+        except TypeError:
+            pass
+        return None
+
+    register(before)
+    track_torch_evaluation._installed = True
+
+
+class paused:
+    """A context in which the kit's own forward passes are not taken for the answer's evaluation."""
+
+    def __enter__(self) -> None:
+        _paused[0] += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        _paused[0] -= 1
+
+
+def last_evaluation(model: Any) -> dict[str, Any] | None:
+    """The answer's last forward pass of ``model`` without gradients, seen at its Dropout layers: whether
+    they were in training mode, and how many such passes were seen (None: none was seen)."""
+    try:
+        seen = [_dropout_passes[m] for m in model.modules() if m in _dropout_passes]
+    except Exception:
+        return None
+    if not seen:
+        return None
+    tick, training = max(seen)
+    return {"training": training, "layers": len(seen)}
 
 
 MAX_LOSS_WEIGHTS = 8
