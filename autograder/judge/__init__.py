@@ -87,7 +87,7 @@ def _evidence(folder: Path, key: str) -> dict[str, Any] | None:
 
 
 # Checks of a model's finished training: not measured when a cell of the notebook was stopped by the time limit
-AFTER_TRAINING = frozenset({"predictions", "eval_mode"})
+AFTER_TRAINING = frozenset({"predictions", "eval_mode", "predict_files"})
 
 
 def judge_one(key: str, evidence: Mapping[str, Any] | None, *, profile: str, evidence_dir: Path,
