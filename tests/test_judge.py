@@ -1067,6 +1067,67 @@ def test_a_cell_stopped_by_the_time_limit_costs_the_checks_of_a_finished_trainin
     ok, _, _ = judge.judge_one(f"{P}.q12.parts", facts, profile="smoke", evidence_dir=tmp_path, work_dir=None,
                                private_dir=None, stopped=stopped)
     assert ok                                                          # what ran keeps its points
+    cells = {"q12_accuracy_tests": f'check("{P}.q12.accuracy", hidden=True)'}
+    (tmp_path / "pooling_lenet_alexnet.q12.accuracy__hidden.json").write_text(json.dumps({"name": "model"}))
+    before = judge.judge_cells(cells, profile="smoke", evidence_dir=tmp_path, work_dir=None, private_dir=None,
+                               stopped={"cell 30": 300}, after_stop=[])["q12_accuracy_tests"]
+    assert "stopped by the time limit" not in " ".join(before.messages)   # measured before the stop: judged as usual
+    after = judge.judge_cells(cells, profile="smoke", evidence_dir=tmp_path, work_dir=None, private_dir=None,
+                              stopped={"q12_code": 300}, after_stop=["q12_accuracy_tests"])["q12_accuracy_tests"]
+    assert not after.passed and "stopped by the time limit" in after.messages[0]
+
+
+def test_only_the_grade_cells_after_the_first_stopped_cell_count_as_cut_short(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from autograder.grading.worker import cells_after
+    cells = [new_code_cell("train()"), new_code_cell("check()"), new_code_cell("explore()"), new_code_cell("check()")]
+    for cell, gid in zip(cells, ("q12_code", "q12_accuracy_tests", None, "q12_eval_tests")):
+        if gid:
+            cell.metadata["nbgrader"] = {"grade_id": gid}
+    nbformat.write(new_notebook(cells=cells), tmp_path / "nb.ipynb")
+    assert cells_after(tmp_path / "nb.ipynb", [{"cell": "cell 3", "seconds": 300, "index": 2}]) == ["q12_eval_tests"]
+    assert cells_after(tmp_path / "nb.ipynb", [{"cell": "q12_code", "seconds": 300, "index": 0}]) == [
+        "q12_accuracy_tests", "q12_eval_tests"]
+    assert cells_after(tmp_path / "nb.ipynb", []) == []
+    assert cells_after(tmp_path / "nb.ipynb", [{"cell": "a cell", "seconds": 300}]) is None   # place unknown: all
+
+
+def test_relu_and_pooling_are_seen_in_every_spelling_once(tmp_path):
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    from autograder.kernel import evidence
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.drop, self.fc = nn.Conv2d(1, 4, 3), nn.Dropout(0.5), nn.Linear(4 * 6 * 6, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(torch.relu(self.conv(x)), 2)          # F.max_pool2d calls torch.max_pool2d
+            x = torch.max_pool2d(x.relu(), 2, 2)
+            return self.fc(self.drop(torch.flatten(x, 1)))
+    ops = [op["class"] for op in evidence._torch_ops(Net(), np.zeros((1, 1, 28, 28), dtype="float32"))]
+    assert ops == ["conv2d", "relu", "max_pool2d", "relu", "max_pool2d", "dropout", "linear"]
+    assert torch.relu(torch.tensor([-1.0])).item() == 0.0 and not hasattr(torch.relu, "__wrapped__")
+
+
+def test_an_eval_mode_pass_with_gradients_on_is_an_evaluation_too():
+    import torch
+
+    from autograder.kernel import training
+    training.track_torch_evaluation()
+    net = _torch_alexnet()
+    x = torch.zeros(2, 1, 28, 28)
+    net.train()
+    with torch.no_grad():
+        net(x)                                  # training accuracy, measured in train mode without gradients
+    net.eval()
+    net(x)                                      # then the evaluation, in eval mode, gradients left on
+    assert training.last_evaluation(net)["training"] is False
 
 
 def test_a_model_at_chance_gets_the_loss_and_learning_rate_hint(tmp_path):

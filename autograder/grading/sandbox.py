@@ -133,12 +133,12 @@ class SandboxedExecute(Execute):
         self._kept: dict[int, int] = {}
 
     async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> Any:
-        if self.timeouts_file:
-            meta = (cell.metadata.get("nbgrader", {}) if cell is not None else {}) or {}
+        if self.timeouts_file and cell is not None:          # (None: waiting for the kernel to start)
+            meta = cell.metadata.get("nbgrader", {}) or {}
             index = next((i for i, c in enumerate(getattr(self.nb, "cells", [])) if c is cell), None)
             name = meta.get("grade_id") or (f"cell {index + 1}" if index is not None else "a cell")
             with open(self.timeouts_file, "a") as fh:
-                fh.write(json.dumps({"cell": name, "seconds": timeout}) + "\n")
+                fh.write(json.dumps({"cell": name, "seconds": timeout, "index": index}) + "\n")
         return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs: list, msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:

@@ -30,6 +30,23 @@ from .results import record, write_json
 SUSPICIOUS = re.compile(r"\bautograder\b|sys\.modules|__builtins__|builtins\.")
 
 
+def cells_after(executed: Path, stops: list[dict[str, Any]]) -> list[str] | None:
+    """The grade cells that ran after the first cell the time limit stopped (their checks may read a
+    training cut short); None when the stopped cell's place is unknown (then every grade cell counts)."""
+    indices = [row["index"] for row in stops if isinstance(row.get("index"), int)]
+    if not stops:
+        return []
+    if not indices:
+        return None
+    try:
+        nb = nbformat.read(executed, as_version=4)
+    except Exception:
+        return None
+    first = min(indices)
+    return [cell.metadata["nbgrader"]["grade_id"] for i, cell in enumerate(nb.cells)
+            if i > first and cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")]
+
+
 def gpu_memory_flags(executed: Path) -> list[str]:
     """Cells whose error says the GPU ran out of memory: that submission's own failure, named as such."""
     from . import devices
@@ -139,12 +156,13 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any) -> dict[str, Any]:
         probed = run_probes(task, t.autograded.parent, [k for src in trusted.values() for k in judge.checks_of(src)],
                             root)
         judged = time.monotonic()
-        stopped = {row["cell"]: row["seconds"] for row in _jsonl(root / "timeouts.jsonl")
-                   if isinstance(row, dict) and "cell" in row and isinstance(row.get("seconds"), (int, float))}
+        rows = [row for row in _jsonl(root / "timeouts.jsonl")
+                if isinstance(row, dict) and "cell" in row and isinstance(row.get("seconds"), (int, float))]
+        stopped = {row["cell"]: row["seconds"] for row in rows}
         verdicts = judge.judge_cells(trusted, profile=task["profile"], evidence_dir=evidence,
                                      work_dir=t.autograded.parent, probe_dir=probed,
                                      private_dir=Path(task["private_dir"]) if task.get("private_dir") else None,
-                                     stopped=stopped)
+                                     stopped=stopped, after_stop=cells_after(t.autograded, rows))
         if stopped:             # graded, but the time limit cut a cell short: the reason is said everywhere
             result["status"] = "timeout"
             result["reason"] = "; ".join(f"cell {cell} stopped after {seconds:g} s (time limit of one cell)"

@@ -103,8 +103,8 @@ def judge_one(key: str, evidence: Mapping[str, Any] | None, *, profile: str, evi
         cell, seconds = next(iter(stopped.items()))
         return False, (f"the cell `{cell}` was stopped by the time limit ({seconds:g} s per cell) before it finished, "
                        "so the training it runs did not finish: a model whose training was cut short is not measured. "
-                       "Make the training fit the budget (EPOCHS and BATCH_SIZE as given; no upscaling of small "
-                       "images to 224x224)"), []
+                       "Make the training fit the budget (EPOCHS and BATCH_SIZE as given; e.g. no upscaling of "
+                       "small images)"), []
     row = settings(spec.question, profile)
     ctx = Context(evidence_dir, work_dir, private_dir, row, hidden=key.endswith("#hidden"),
                   question=spec.question, profile=profile)
@@ -120,10 +120,14 @@ def judge_one(key: str, evidence: Mapping[str, Any] | None, *, profile: str, evi
 
 def judge_cells(cells: Mapping[str, str], *, profile: str, evidence_dir: Path, work_dir: Path | None,
                 private_dir: Path | None, probe_dir: Path | None = None,
-                stopped: Mapping[str, float] | None = None) -> dict[str, CellVerdict]:
+                stopped: Mapping[str, float] | None = None,
+                after_stop: Iterable[str] | None = None) -> dict[str, CellVerdict]:
     """Verdicts of the grade cells (``grade_id -> trusted source``) that call checks. Evidence of
-    :data:`PROBED` checks is read from ``probe_dir`` (the grader's own run), never from the kernel's."""
+    :data:`PROBED` checks is read from ``probe_dir`` (the grader's own run), never from the kernel's.
+    ``stopped``: cells the time limit interrupted; it counts for the grade cells in ``after_stop`` (those
+    that ran after the first stopped cell; None: all of them)."""
     verdicts = {}
+    later = None if after_stop is None else set(after_stop)
     for grade_id, source in cells.items():
         keys = checks_of(source)
         if not keys:
@@ -141,7 +145,8 @@ def judge_cells(cells: Mapping[str, str], *, profile: str, evidence_dir: Path, w
                 evidence = _evidence(probe_dir if probed else evidence_dir, key)
             ok, message, review = judge_one(key, evidence, profile=profile,
                                             evidence_dir=evidence_dir, work_dir=work_dir, private_dir=private_dir,
-                                            metrics=cell.metrics, stopped=stopped)
+                                            metrics=cell.metrics,
+                                            stopped=stopped if later is None or grade_id in later else None)
             cell.passed &= ok
             cell.messages.append(("" if ok else "FAILED: ") + message)
             cell.review += review

@@ -233,6 +233,13 @@ ALEXNET_LAYOUTS = {
     "torchvision's layout (64-192-384-256-256)":
         {"convs": [(11, 3, 64), (5, 64, 192), (3, 192, 384), (3, 384, 256), (3, 256, 256)], "flat": 9216,
          "hidden": (4096, 4096)},
+    # 224x224 through an unpadded 11x11/4 first layer: 54 -> 26 -> 12 -> 5, so 5x5x256 = 6400 into fc1
+    "the paper's layout on 224x224 without padding in the first layer (6,400 inputs to fc1)":
+        {"convs": [(11, 3, 96), (5, 96, 256), (3, 256, 384), (3, 384, 384), (3, 384, 256)], "flat": 6400,
+         "hidden": (4096, 4096)},
+    "torchvision's layout on 224x224 without padding in the first layer (6,400 inputs to fc1)":
+        {"convs": [(11, 3, 64), (5, 64, 192), (3, 192, 384), (3, 384, 256), (3, 256, 256)], "flat": 6400,
+         "hidden": (4096, 4096)},
 }
 ALEXNET_PARAMS = {"classes": 10, "classic_sizes": (224, 227), "layouts": ALEXNET_LAYOUTS}
 # AlexNet answers: MNIST digits at 28x28 or 32x32 (small-input variant), or upscaled to 224/227 (classic), 1 or 3 channels

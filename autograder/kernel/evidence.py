@@ -920,7 +920,12 @@ def _torch_ops(model: Any, x: Any) -> list[dict[str, Any]]:
     from . import training
     ops: list[dict[str, Any]] = []
     names = ("conv2d", "max_pool2d", "avg_pool2d", "relu", "dropout", "linear")
-    saved = {n: getattr(F, n) for n in names}
+    # the functional API, and the torch / Tensor spellings of the same ops (torch.relu, x.relu(), ...)
+    targets = [(F, n, n) for n in names] + [(torch, "relu", "relu"), (torch, "relu_", "relu"),
+                                            (torch.Tensor, "relu", "relu"), (torch, "max_pool2d", "max_pool2d"),
+                                            (torch, "dropout", "dropout"), (F, "relu_", "relu")]
+    saved = [(owner, attr, name, getattr(owner, attr)) for owner, attr, name in targets if hasattr(owner, attr)]
+    depth = [0]                      # F.max_pool2d calls torch.max_pool2d: one op, recorded once
 
     def facts(name: str, args: tuple, kwargs: dict) -> dict[str, Any]:
         if name == "conv2d":
@@ -937,7 +942,13 @@ def _torch_ops(model: Any, x: Any) -> list[dict[str, Any]]:
 
     def recorder(name: str, original: Callable) -> Callable:
         def call(*args: Any, **kwargs: Any) -> Any:
-            out = original(*args, **kwargs)
+            if depth[0]:
+                return original(*args, **kwargs)
+            depth[0] += 1
+            try:
+                out = original(*args, **kwargs)
+            finally:
+                depth[0] -= 1
             first = out[0] if isinstance(out, tuple) else out
             if len(ops) < 500:
                 entry = {"class": name, "kind": _stage_kind(name) or name, "shape": [int(d) for d in first.shape]}
@@ -951,14 +962,14 @@ def _torch_ops(model: Any, x: Any) -> list[dict[str, Any]]:
 
     was_training = model.training
     try:
-        for n in names:
-            setattr(F, n, recorder(n, saved[n]))
+        for owner, attr, name, original in saved:
+            setattr(owner, attr, recorder(name, original))
         model.eval()
         with torch.no_grad(), training.paused():
             model(torch.as_tensor(x, dtype=torch.float32).to(_torch_device(model)))
     finally:
-        for n, fn in saved.items():
-            setattr(F, n, fn)
+        for owner, attr, _, original in saved:
+            setattr(owner, attr, original)
         model.train(was_training)
     return ops
 

@@ -178,8 +178,8 @@ def track_torch(optim_module) -> None:
     track_torch_evaluation()
 
 
-# A Dropout layer's last forward pass without gradients (an evaluation): its tick and whether it was in
-# training mode (model.eval() not called). The kit's own forward passes are not recorded (:func:`paused`).
+# A Dropout layer's last evaluation pass (in eval mode, or in training mode without gradients): its tick and
+# whether it was in training mode (model.eval() not called). The kit's own forward passes are not recorded (:func:`paused`).
 _dropout_passes: "weakref.WeakKeyDictionary[Any, tuple[int, bool]]" = weakref.WeakKeyDictionary()
 _paused = [0]
 
@@ -192,7 +192,8 @@ def track_torch_evaluation() -> None:
         return
 
     def before(module, args) -> None:
-        if _paused[0] or "Dropout" not in type(module).__name__ or torch.is_grad_enabled():
+        # an evaluation: any pass in eval mode, or a train-mode pass without gradients (eval() forgotten)
+        if _paused[0] or "Dropout" not in type(module).__name__ or (module.training and torch.is_grad_enabled()):
             return None
         try:
             _dropout_passes[module] = (next(_clock), bool(module.training))
@@ -215,7 +216,7 @@ class paused:
 
 
 def last_evaluation(model: Any) -> dict[str, Any] | None:
-    """The answer's last forward pass of ``model`` without gradients, seen at its Dropout layers: whether
+    """The answer's last evaluation pass of ``model`` (eval mode, or train mode without gradients), seen at its Dropout layers: whether
     they were in training mode, and how many such passes were seen (None: none was seen)."""
     try:
         seen = [_dropout_passes[m] for m in model.modules() if m in _dropout_passes]
