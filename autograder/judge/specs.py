@@ -226,20 +226,17 @@ ALEXNET = {"name": "AlexNet", "convs": 5, "dense": 3, "later_kernel": 3,
                          "first": [[[11], [4]], [[5], [1]]]},
                         {"name": "the small-input variant for 28x28 to 32x32 images (3x3 or 5x5 at stride 1 in place "
                                  "of 11x11/4 and 5x5, then 3x3)", "first": [[[3, 5], [1]], [[3, 5], [1]]]}]}
+PAPER_LAYOUT = {"convs": [(11, 3, 96), (5, 96, 256), (3, 256, 384), (3, 384, 384), (3, 384, 256)], "flat": 9216,
+                "hidden": (4096, 4096)}
+TORCHVISION_LAYOUT = {"convs": [(11, 3, 64), (5, 64, 192), (3, 192, 384), (3, 384, 256), (3, 256, 256)], "flat": 9216,
+                      "hidden": (4096, 4096)}
 ALEXNET_LAYOUTS = {
-    "the one-GPU form of the paper's layout (96-256-384-384-256)":
-        {"convs": [(11, 3, 96), (5, 96, 256), (3, 256, 384), (3, 384, 384), (3, 384, 256)], "flat": 9216,
-         "hidden": (4096, 4096)},
-    "torchvision's layout (64-192-384-256-256)":
-        {"convs": [(11, 3, 64), (5, 64, 192), (3, 192, 384), (3, 384, 256), (3, 256, 256)], "flat": 9216,
-         "hidden": (4096, 4096)},
+    "the one-GPU form of the paper's layout (96-256-384-384-256)": PAPER_LAYOUT,
+    "torchvision's layout (64-192-384-256-256)": TORCHVISION_LAYOUT,
     # 224x224 through an unpadded 11x11/4 first layer: 54 -> 26 -> 12 -> 5, so 5x5x256 = 6400 into fc1
-    "the paper's layout on 224x224 without padding in the first layer (6,400 inputs to fc1)":
-        {"convs": [(11, 3, 96), (5, 96, 256), (3, 256, 384), (3, 384, 384), (3, 384, 256)], "flat": 6400,
-         "hidden": (4096, 4096)},
+    "the paper's layout on 224x224 without padding in the first layer (6,400 inputs to fc1)": {**PAPER_LAYOUT, "flat": 6400},
     "torchvision's layout on 224x224 without padding in the first layer (6,400 inputs to fc1)":
-        {"convs": [(11, 3, 64), (5, 64, 192), (3, 192, 384), (3, 384, 256), (3, 256, 256)], "flat": 6400,
-         "hidden": (4096, 4096)},
+        {**TORCHVISION_LAYOUT, "flat": 6400},
 }
 ALEXNET_PARAMS = {"classes": 10, "classic_sizes": (224, 227), "layouts": ALEXNET_LAYOUTS}
 # AlexNet answers: MNIST digits at 28x28 or 32x32 (small-input variant), or upscaled to 224/227 (classic), 1 or 3 channels

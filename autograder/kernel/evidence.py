@@ -898,16 +898,7 @@ def _keras_stages(model: Any, x: Any) -> list[dict[str, Any]]:
     return stages
 
 
-def _pair_of(value: Any, default: Any = None) -> list[int] | None:
-    value = default if value is None else value
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return [value, value]
-    try:
-        return [int(v) for v in value][:2]
-    except (TypeError, ValueError):
-        return None
+_pair_of = graph._pair
 
 
 def _torch_ops(model: Any, x: Any) -> list[dict[str, Any]]:

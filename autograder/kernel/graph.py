@@ -13,14 +13,16 @@ POOL = ("MaxPooling2D", "AveragePooling2D", "MaxPool2d", "AvgPool2d")
 MAX_NODES = 5000
 
 
-def _pair(value: Any) -> list[int] | None:
+def _pair(value: Any, default: Any = None) -> list[int] | None:
+    """A kernel size or stride as ``[h, w]`` (``default`` when it is None; None when it is no size)."""
+    value = default if value is None else value
     if value is None:
         return None
     if isinstance(value, int):
         return [value, value]
     try:
         return [int(v) for v in value][:2]
-    except TypeError:
+    except (TypeError, ValueError):
         return None
 
 
