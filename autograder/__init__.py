@@ -9,4 +9,11 @@ Data flows one way: submission -> execution -> checks -> scores -> reports.
 - :mod:`autograder.reports`  CSV, feedback, Gradescope-style JSON, plots
 """
 
+import sys as _sys
+
 __version__ = "0.1.0"
+
+# jsonschema (imported by nbformat) compiles some forty grammars at import when the optional
+# rfc3987_syntax is installed, only to check "iri" strings, which no notebook schema uses: 1.2 s in
+# every process that reads a notebook. Without it, jsonschema skips that one format check.
+_sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]

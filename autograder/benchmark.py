@@ -15,6 +15,8 @@ graded unconfined, and graded in the sandbox; per notebook, the judge's own time
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -71,28 +73,38 @@ def grade_once(out: Path, *, unconfined: bool = False, assignment: str = ASSIGNM
 
 
 def bare_nbclient(out: Path, assignment: str = ASSIGNMENT) -> dict[str, float]:
-    """Seconds to execute each reference notebook with nbclient alone (after ``grade_once``: its staged
-    data, kernel package and per-notebook requests are reused)."""
-    import shutil
+    """:func:`bare_nbclient_of` the reference ``grade_once`` graded."""
+    return bare_nbclient_of(out / "graded" / "work", assignment, "reference")
+
+
+def bare_nbclient_of(work: Path, assignment: str, student: str) -> dict[str, float]:
+    """Seconds to execute each notebook exactly as grading ran it (the submission with nbgrader's
+    restored and hidden tests: the executed notebook grading kept) with nbclient alone, one after
+    the other: the same kernel start-up hook, data, requests and budgets, so the kernel-side evidence
+    is exported too; no nbgrader, no sandbox, no judge, no feedback."""
     import tempfile
 
     import nbformat
     from nbclient import NotebookClient
 
+    from . import judge
+    from .grading.worker import trusted_sources
     from .kernel import STARTUP
 
-    work = out / "graded" / "work"
-    opts = runner.Options(submissions=out, assignment=assignment, out=out, workers=1)
+    opts = runner.Options(submissions=work, assignment=assignment, out=work, workers=1)
     times = {}
-    for path in sorted((out / "submissions" / "reference").glob("*.ipynb")):
+    for path in sorted((work / "tasks" / student).glob(f"*/autograded/{student}/{assignment}/*.ipynb")):
+        keys = [k for src in trusted_sources(work / "template" / assignment / "source" / assignment / path.name).values()
+                for k in judge.checks_of(src)]
         with tempfile.TemporaryDirectory() as tmp:
-            run_dir, evidence, ipython = Path(tmp) / "run", Path(tmp) / "evidence", Path(tmp) / "ipython"
-            for folder in (run_dir, evidence, ipython):
+            run_dir, evidence, ipython, kernel_in = (Path(tmp) / n for n in ("run", "evidence", "ipython", "in"))
+            for folder in (run_dir, evidence, ipython, kernel_in):
                 folder.mkdir()
+            (kernel_in / "requests.json").write_text(json.dumps(judge.requests(keys, "smoke")))
+            (kernel_in / "budgets.json").write_text(json.dumps(judge.budgets(keys, "smoke")))
             shutil.copy(path, run_dir)
             env = runner.kernel_env(opts, 0, [], data=work / "data" / "smoke" / "student", evidence=evidence,
-                                    kernel_in=work / "tasks" / "reference" / path.stem / "kernel_in",
-                                    ipython_dir=ipython, kernel_pkg=work / "kernel_pkg")
+                                    kernel_in=kernel_in, ipython_dir=ipython, kernel_pkg=work / "kernel_pkg")
             nb = nbformat.read(run_dir / path.name, as_version=4)
             client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
                                     resources={"metadata": {"path": str(run_dir)}},
@@ -117,10 +129,84 @@ def overhead(out: Path, sandboxed: list[dict], assignment: str = ASSIGNMENT) -> 
     return rows
 
 
+def _copies(out: Path, assignment: str, n: int) -> Path:
+    """``n`` distinct copies of the reference submission (each notebook's metadata names its copy,
+    so no two are byte-identical and none is graded as a duplicate of another)."""
+    import nbformat
+
+    one = out / "one"
+    submissions.write_all(REPO / "source" / assignment, REPO / "release" / assignment, one, only=["reference"])
+    folder = out / f"copies{n}"
+    for k in range(n):
+        (folder / f"student{k + 1:02d}").mkdir(parents=True, exist_ok=True)
+        for path in sorted((one / "reference").glob("*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            nb.metadata["benchmark_copy"] = k + 1
+            nbformat.write(nb, folder / f"student{k + 1:02d}" / path.name)
+    return folder
+
+
+def _timed_run(subs: Path, out: Path, assignment: str, workers: int) -> tuple[float, float, list[dict]]:
+    """Wall seconds of grading (set-up included) and of writing the reports; the results."""
+    from .reports import write_reports
+
+    shutil.rmtree(out, ignore_errors=True)
+    opts = runner.Options(submissions=subs, assignment=assignment, out=out, profile="smoke", workers=workers,
+                          resume=False, log=lambda line: None)
+    started = time.perf_counter()
+    results = runner.grade(opts)
+    graded = time.perf_counter() - started
+    write_reports(results, out, assignment=assignment, profile="smoke")
+    return graded, time.perf_counter() - started - graded, results
+
+
+def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3) -> dict:
+    """The cost per submission over bare execution, the once-per-run set-up, and 1 vs 2 workers:
+    grade 1 and then ``copies`` distinct copies of the reference (1 worker), the slope is the cost of
+    one more submission and the intercept the set-up; then the same copies with 2 workers; bare
+    nbclient runs the very notebooks grading executed (:func:`bare_nbclient`)."""
+    one, many = _copies(out, assignment, 1), _copies(out, assignment, copies)
+    t1, r1, first = _timed_run(one, out / "graded1", assignment, 1)
+    bare = bare_nbclient_of(out / "graded1" / "work", assignment, "student01")
+    tn, rn, results = _timed_run(many, out / f"graded{copies}", assignment, 1)
+    t2w, r2w, _ = _timed_run(many, out / f"graded{copies}w2", assignment, 2)
+    slope = (tn + rn - t1 - r1) / (copies - 1)
+    phases: dict[str, float] = {}
+    for r in results:
+        for name, seconds in (r.get("phases") or {}).items():
+            phases[name] = phases.get(name, 0.0) + seconds / copies
+    row = {"assignment": assignment, "copies": copies, "bare_nbclient_s": round(sum(bare.values()), 1),
+           "graded_1_s": round(t1 + r1, 1), f"graded_{copies}_s": round(tn + rn, 1),
+           "reports_1_s": round(r1, 1), f"reports_{copies}_s": round(rn, 1),
+           "per_submission_s": round(slope, 1), "overhead_per_submission_s": round(slope - sum(bare.values()), 1),
+           "setup_s": round(t1 + r1 - slope, 1), f"graded_{copies}_2_workers_s": round(t2w + r2w, 1),
+           "two_worker_ratio": round((t2w + r2w) / (tn + rn), 2),
+           "phases_per_submission_s": {k: round(v, 2) for k, v in phases.items()},
+           "kernels_started_ahead": sum(bool(r.get("kernel_started_ahead")) for r in results),
+           "notebooks": len(results), "cpus": os.cpu_count()}
+    print(f"\ngrading cost per submission of {assignment} (smoke, reference, {len(first)} notebooks; "
+          f"1 and {copies} distinct copies, 1 worker):")
+    print(f"  bare nbclient, the same notebooks: {row['bare_nbclient_s']:.1f} s")
+    print(f"  graded, per submission (slope):    {row['per_submission_s']:.1f} s   "
+          f"overhead {row['overhead_per_submission_s']:+.1f} s per submission")
+    print(f"  set-up once per run (intercept):   {row['setup_s']:.1f} s")
+    print(f"  where a submission's time goes:    " + ", ".join(f"{k} {v:.1f} s" for k, v in
+                                                              row["phases_per_submission_s"].items()))
+    print(f"  kernels started ahead of need:     {row['kernels_started_ahead']} of {len(results)} notebooks")
+    print(f"  {copies} submissions: 1 worker {row[f'graded_{copies}_s']:.0f} s, 2 workers "
+          f"{row[f'graded_{copies}_2_workers_s']:.0f} s ({row['two_worker_ratio']:.2f} of the 1-worker time, "
+          f"{row['cpus']} CPUs)")
+    (out / "scaling.json").write_text(json.dumps(row, indent=1))
+    return row
+
+
 def main(out: Path = REPO / "build" / "benchmark", target: float = 0.95, max_epochs: int = 10,
-         with_overhead: bool = False, assignment: str = ASSIGNMENT) -> int:
+         with_overhead: bool = False, assignment: str = ASSIGNMENT, with_scaling: bool = False,
+         copies: int = 3) -> int:
     budget_s, budget_mb = BUDGETS[assignment]
     out = out / assignment
+    if with_scaling:
+        scaling(out / "scaling", assignment, copies)
     started = time.perf_counter()
     results = grade_once(out, assignment=assignment)
     wall = time.perf_counter() - started
@@ -137,7 +223,6 @@ def main(out: Path = REPO / "build" / "benchmark", target: float = 0.95, max_epo
             print(f"  {row['notebook']:<22} {row['bare_nbclient_s']:>8.1f} {row['graded_unconfined_s']:>10.1f} "
                   f"{row['graded_sandboxed_s']:>9.1f} {row['judge_s']:>6.2f} {row['sandbox_s']:>7.1f}")
     env_cmd = [sys.executable, "-c", TIME_TO_ACCURACY, str(target), str(max_epochs)]
-    import os
     env = dict(os.environ, AUTOGRADER_PROFILE="smoke", TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run(env_cmd, capture_output=True, text=True, env=env, cwd=REPO)
     if proc.returncode != 0:

@@ -119,7 +119,8 @@ def _gpu_check(args: argparse.Namespace) -> int:
 
 def _benchmark(args: argparse.Namespace) -> int:
     from . import benchmark
-    return benchmark.main(out=Path(args.out), with_overhead=args.overhead, assignment=args.assignment)
+    return benchmark.main(out=Path(args.out), with_overhead=args.overhead, assignment=args.assignment,
+                          with_scaling=args.scaling, copies=args.copies)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -193,6 +194,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--overhead", action="store_true",
                    help="also time bare nbclient and unconfined grading of the same notebooks "
                         "(what the sandbox and the judge cost)")
+    b.add_argument("--scaling", action="store_true",
+                   help="also grade 1 and then --copies distinct copies of the reference with 1 and 2 workers: "
+                        "the cost per submission over bare nbclient, the set-up, the 2-worker speed-up")
+    b.add_argument("--copies", type=int, default=3, help="submissions in the --scaling run (at least 2)")
     b.set_defaults(func=_benchmark)
     return p
 

@@ -314,3 +314,16 @@ def test_unconfined_grading_works_and_every_report_says_so(course, tmp_path):
     assert solo["sandbox"] == "unconfined" and _scores(solo) == {"t_tests": 2.0, "t_value": 1.0}
     write_reports(list(results.values()), tmp_path / "out", assignment="tiny", profile="smoke")
     assert (tmp_path / "out" / "summary.md").read_text().startswith("WARNING: student code ran UNCONFINED")
+
+
+def test_workers_live_for_the_run_and_start_each_next_kernel_ahead(graded):
+    """Two workers for the whole class (not a process per notebook), and every notebook a worker
+    takes after its first runs in a kernel started ahead of need, with the same verdicts (the
+    correct, wrong, looping, crashing and tampering students above all run in such kernels)."""
+    results, opts, _ = graded
+    logs = sorted((opts.out / "work" / "workers").glob("worker-*.log"))
+    assert len(logs) == 2
+    ran = [r for r in results.values() if "phases" in r and not r.get("reused_from")]
+    ahead = [r for r in ran if r.get("kernel_started_ahead")]
+    assert len(ran) >= 8 and len(ahead) >= len(ran) - 2 - 1   # a worker's first, and the one after the kill
+    assert all(r["phases"]["execute"] > 0 for r in ran)

@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,9 @@ def kernel_env(opts: Options, slot: int, gpus: list[str], *, data: Path, evidenc
         "PYTHONPATH": str(kernel_pkg), "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": str(opts.seed),
         "PYTHONWARNINGS": "ignore", "IPYTHONDIR": str(ipython_dir), "MPLCONFIGDIR": "/tmp/matplotlib",
         "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", threads),
+        # TensorFlow sizes its thread pools by the machine, not OMP_NUM_THREADS: its share of the cores
+        "TF_NUM_INTRAOP_THREADS": os.environ.get("OMP_NUM_THREADS", threads),
+        "TF_NUM_INTEROP_THREADS": os.environ.get("OMP_NUM_THREADS", threads),
         "AUTOGRADER_PROFILE": opts.profile, "AUTOGRADER_SEED": str(opts.seed), "AUTOGRADER_NO_NETWORK": "1",
         "AUTOGRADER_DATA": str(data), "AUTOGRADER_EVIDENCE": str(evidence),
         "AUTOGRADER_REQUESTS": str(kernel_in / "requests.json"), "AUTOGRADER_BUDGETS": str(kernel_in / "budgets.json"),
@@ -141,6 +145,25 @@ def grade(opts: Options) -> list[dict[str, Any]]:
     if not 0 <= index < count:
         raise ValueError(f"shard {index}/{count}: the index must be in 0..{count - 1}")
     work = opts.out / "work"
+    reason = "" if opts.unconfined else sandbox.available()
+    if reason:
+        raise RuntimeError(f"cannot sandbox student code: {reason}. Install bubblewrap, or pass --unconfined "
+                           "to grade without a sandbox (every report then says so)")
+    gpus = devices.visible_gpus()
+    n_workers = devices.worker_count(opts.workers, gpus)
+    opts.workers = n_workers
+    # the workers import nbgrader and the judge while the run sets itself up
+    workers = limits.Pool(n_workers, [sys.executable, "-m", "autograder.grading.worker", "--serve"],
+                       env=_worker_env(opts), logs=work / "workers")
+    try:
+        return _grade(opts, work, gpus, workers)
+    finally:
+        workers.close()
+
+
+def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool) -> list[dict[str, Any]]:
+    index, count = opts.shard
+    n_workers = opts.workers or 1
     template = course.build_template(opts.source_root, opts.assignment, work)
     source_digest = course.source_digest(Path(opts.source_root) / opts.assignment)
     subs = collect.collect(opts.submissions, opts.assignment, Path(opts.release_root) / opts.assignment, work)
@@ -155,10 +178,6 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             task.digest = _digest(path, source_digest, opts) if path else ""
             tasks.append(task)
 
-    reason = "" if opts.unconfined else sandbox.available()
-    if reason:
-        raise RuntimeError(f"cannot sandbox student code: {reason}. Install bubblewrap, or pass --unconfined "
-                           "to grade without a sandbox (every report then says so)")
     from ..data import staging
     previous = os.environ.get("AUTOGRADER_OFFLINE")
     os.environ["AUTOGRADER_OFFLINE"] = "1"      # grading never downloads: data comes from the cache
@@ -176,9 +195,6 @@ def grade(opts: Options) -> list[dict[str, Any]]:
     check_keys = {name: [k for src in trusted_sources(template / "source" / opts.assignment / f"{name}.ipynb").values()
                          for k in judge.checks_of(src)]
                   for name in {t.notebook for t in tasks if t.path is not None}}
-    gpus = devices.visible_gpus()
-    n_workers = devices.worker_count(opts.workers, gpus)
-    opts.workers = n_workers
     opts.log(f"grading {len(subs)} submission(s) of {opts.assignment}: {len(tasks)} notebook(s), "
              f"profile '{opts.profile}', {n_workers} worker(s) on {'GPU ' + ','.join(gpus) if gpus else 'CPU'}, "
              + ("UNCONFINED: student code runs without a sandbox" if opts.unconfined else "sandbox: bubblewrap"))
@@ -186,7 +202,6 @@ def grade(opts: Options) -> list[dict[str, Any]]:
     results: dict[tuple[str, str], dict[str, Any]] = {}
     by_digest: dict[str, tuple[str, str]] = {}
     lock = threading.Lock()
-    slots = list(range(n_workers))
     done = [0]
 
     store = ResultStore(opts.out)
@@ -208,49 +223,52 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             bar.log(f"[{done[0]:>3}/{len(tasks)}] {task.student:<20} {task.notebook:<22} "
                     f"{score:g}/{top:g}  {how}{status}")
 
-    def run(task: Task) -> None:
+    def settle(task: Task) -> bool:
+        """Record a task that needs no execution (not submitted, or graded before); False otherwise."""
         if task.path is None:
             finish(task, _unavailable(template, opts, task, "missing" if "not submitted" in task.problem else "error",
                                       task.problem), "not graded")
-            return
+            return True
         old = store.resumable(task.student, task.notebook, task.digest) if opts.resume else None
         if old is not None:
             finish(task, old, "resumed")
-            return
+            return True
+        return False
+
+    def prepare(task: Task, slot: int) -> Path:
+        """The task's course directory, its kernel's inputs and its task file (before it runs, so
+        that the worker can start its kernel ahead of need)."""
+        root = work / "tasks" / task.student / task.notebook
+        course.make_task_dir(template, root, opts.assignment, task.student, task.notebook, task.path)
+        evidence, kernel_in = root / "evidence", root / "kernel_in"
+        for folder in (evidence, kernel_in):
+            folder.mkdir()
+        keys = check_keys.get(task.notebook, [])
+        (kernel_in / "requests.json").write_text(json.dumps(judge.requests(keys, opts.profile)))
+        (kernel_in / "budgets.json").write_text(json.dumps(judge.budgets(keys, opts.profile)))
+        ipython_dir = Path("/tmp/ipython") if not opts.unconfined else root / "ipython"
+        env = kernel_env(opts, slot, gpus, data=staged.student, evidence=evidence, kernel_in=kernel_in,
+                         ipython_dir=ipython_dir, kernel_pkg=kernel_pkg)
+        box = {"enabled": not opts.unconfined, "ro": [str(staged.student), str(kernel_in), str(kernel_pkg)],
+               "rw": [str(evidence)], "env": env, "devices": devices.device_nodes(slot, gpus),
+               "fsize_mb": opts.limit("file_mb")}
+        spec = {"course_dir": str(root), "assignment": opts.assignment, "student": task.student,
+                "notebook": task.notebook, "profile": opts.profile, "served_log": str(evidence / "served.jsonl"),
+                "evidence_dir": str(evidence), "private_dir": str(staged.private), "data_dir": str(staged.student),
+                "sandbox": box,
+                "cell_timeout": opts.limit("cell_timeout"), "output_kb": opts.limit("output_kb"),
+                "result_path": str(root / "result.json")}
+        (root / "task.json").write_text(json.dumps(spec))
+        return root
+
+    def execute(task: Task, root: Path, slot: int, ahead: Path | None) -> None:
         with lock:
-            slot = slots.pop()
             bar.started_one()
         ran = False
         try:
-            root = work / "tasks" / task.student / task.notebook
-            tdir = course.make_task_dir(template, root, opts.assignment, task.student, task.notebook, task.path)
-            evidence, kernel_in = root / "evidence", root / "kernel_in"
-            for folder in (evidence, kernel_in):
-                folder.mkdir()
-            keys = check_keys.get(task.notebook, [])
-            (kernel_in / "requests.json").write_text(json.dumps(judge.requests(keys, opts.profile)))
-            (kernel_in / "budgets.json").write_text(json.dumps(judge.budgets(keys, opts.profile)))
-            ipython_dir = Path("/tmp/ipython") if not opts.unconfined else root / "ipython"
-            env = kernel_env(opts, slot, gpus, data=staged.student, evidence=evidence, kernel_in=kernel_in,
-                             ipython_dir=ipython_dir, kernel_pkg=kernel_pkg)
-            box = {"enabled": not opts.unconfined, "ro": [str(staged.student), str(kernel_in), str(kernel_pkg)],
-                   "rw": [str(evidence)], "env": env, "devices": devices.device_nodes(slot, gpus),
-                   "fsize_mb": opts.limit("file_mb")}
-            spec = {"course_dir": str(root), "assignment": opts.assignment, "student": task.student,
-                    "notebook": task.notebook, "profile": opts.profile, "served_log": str(evidence / "served.jsonl"),
-                    "evidence_dir": str(evidence), "private_dir": str(staged.private), "data_dir": str(staged.student),
-                    "sandbox": box,
-                    "cell_timeout": opts.limit("cell_timeout"), "output_kb": opts.limit("output_kb"),
-                    "result_path": str(root / "result.json")}
-            (root / "task.json").write_text(json.dumps(spec))
-            worker_env = _worker_env(opts)
-            if opts.unconfined:     # the kernel inherits the worker's environment: give it the kernel's settings
-                worker_env.update({k: v for k, v in env.items() if k.startswith("AUTOGRADER_")},
-                                  IPYTHONDIR=str(ipython_dir))
-            outcome = limits.run_limited(
-                [sys.executable, "-m", "autograder.grading.worker", str(root / "task.json")],
-                env=worker_env, log=root / "worker.log",
-                wall_s=opts.limit("notebook_timeout"), memory_mb=opts.limit("memory_mb"))
+            nxt = (ahead / "task.json", ahead / "worker.log") if ahead is not None else None
+            outcome = workers[slot].run(root / "task.json", log=root / "worker.log", next_task=nxt,
+                                        wall_s=opts.limit("notebook_timeout"), memory_mb=opts.limit("memory_mb"))
             if outcome.status == "ok" and (root / "result.json").is_file():
                 result = json.loads((root / "result.json").read_text())
             else:
@@ -258,10 +276,11 @@ def grade(opts: Options) -> list[dict[str, Any]]:
                 result = _unavailable(template, opts, task, status, outcome.reason or "no result was written")
             result["elapsed_s"] = round(outcome.elapsed_s, 2)
             result["peak_rss_mb"] = round(outcome.peak_rss_mb, 1)
+            feedback = root / "feedback" / task.student / opts.assignment / f"{task.notebook}.html"
             if result.get("feedback_html"):
                 dest = opts.out / "feedback" / task.student / f"{task.notebook}.html"
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(tdir.feedback, dest)
+                shutil.copyfile(feedback, dest)
                 result["feedback_html"] = str(dest.relative_to(opts.out))
             prune(root)
             ran = True
@@ -270,8 +289,19 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             if not ran:
                 with lock:
                     bar.running -= 1
+
+    def slot_loop(slot: int) -> None:
+        """One worker's share: take a task, and the one after it, whose kernel starts ahead."""
+        def take() -> tuple[Task, Path] | None:
             with lock:
-                slots.append(slot)
+                task = queue.popleft() if queue else None
+            return (task, prepare(task, slot)) if task is not None else None
+
+        current = take()
+        while current is not None:
+            following = take()
+            execute(*current, slot, following[1] if following else None)
+            current = following
 
     # Identical notebooks (same bytes, source, profile and seed) are executed once.
     first: list[Task] = []
@@ -283,8 +313,9 @@ def grade(opts: Options) -> list[dict[str, Any]]:
             if task.digest:
                 by_digest[task.digest] = (task.student, task.notebook)
             first.append(task)
+    queue = deque(task for task in first if not settle(task))
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        for future in as_completed([pool.submit(run, t) for t in first]):
+        for future in as_completed([pool.submit(slot_loop, slot) for slot in range(n_workers)]):
             future.result()
     for task in copies:
         origin = results[by_digest[task.digest]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import shutil
 import subprocess
 import sys
@@ -104,17 +105,55 @@ class SandboxKernelManager(AsyncKernelManager):
             self.kernel_spec.interrupt_mode = "message"    # a signal would stop at bwrap, not the kernel
         return cmd, kw
 
+    # kernels started ahead of need (:mod:`autograder.kernel.ahead`), by working directory
+    ahead: dict[str, subprocess.Popen] = {}
+    handed_over = 0          # kernels of this process that were started ahead (the worker reports it)
+
+    def _sandboxed(self, cmd: list[str], cwd: str) -> list[str]:
+        return bwrap_command(cmd, cwd=cwd, ro=list(self.ro_binds), rw=[cwd, self.socket_dir, *self.rw_binds],
+                             env=dict(self.sandbox_env), devices=list(self.devices), fsize_mb=self.fsize_mb)
+
+    def start_ahead(self, cwd: str, log: Path) -> subprocess.Popen:
+        """Start this manager's future kernel now, up to the point where it needs its command line;
+        :meth:`_async_launch_kernel` hands it over when nbgrader asks for a kernel in ``cwd``."""
+        os.makedirs(self.socket_dir, exist_ok=True)
+        cmd = self._sandboxed([os.path.join(sys.prefix, "bin", "python"), "-m", "autograder.kernel.ahead"], cwd)
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.PIPE, stdout=out, stderr=out,
+                                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, start_new_session=True)
+        SandboxKernelManager.ahead[os.path.realpath(cwd)] = proc
+        return proc
+
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         kernel_cmd = [*kernel_cmd, f"--IPKernelApp.exec_lines={[STARTUP.strip()]!r}"]
         if self.sandbox:
             cwd = str(kw.get("cwd") or os.getcwd())
             python = [os.path.join(sys.prefix, "bin", "python") if part == sys.executable else part
                       for part in kernel_cmd]
-            kernel_cmd = bwrap_command(python, cwd=cwd, ro=list(self.ro_binds),
-                                       rw=[cwd, self.socket_dir, *self.rw_binds], env=dict(self.sandbox_env),
-                                       devices=list(self.devices), fsize_mb=self.fsize_mb)
+            started = SandboxKernelManager.ahead.pop(os.path.realpath(cwd), None)
+            if started is not None and started.poll() is None and self._hand_over(started, python[1:], cwd):
+                SandboxKernelManager.handed_over += 1
+                return
+            kernel_cmd = self._sandboxed(python, cwd)
             kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def _hand_over(self, proc: subprocess.Popen, argv: list[str], cwd: str) -> bool:
+        """Give the kernel started ahead its command line and adopt it as this manager's kernel."""
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write((json.dumps(argv) + "\n").encode())
+            proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            return False
+        provisioner = self.provisioner
+        provisioner.process, provisioner.pid, provisioner.cwd = proc, proc.pid, cwd
+        try:
+            provisioner.pgid = os.getpgid(proc.pid)
+        except OSError:
+            provisioner.pgid = None
+        self._reconcile_connection_info(provisioner.connection_info)
+        return True
 
 
 class SandboxedExecute(Execute):
@@ -126,6 +165,15 @@ class SandboxedExecute(Execute):
 
     timeouts_file = Unicode("", help="JSON lines: one per cell the per-cell time limit interrupted "
                                      "(grade id or cell number, seconds)").tag(config=True)
+
+    executed_s = 0.0   # the last notebook's execution, kernel start included (the worker reports it)
+
+    def preprocess(self, nb: Any, resources: Any = None, km: Any = None) -> Any:
+        started = time.monotonic()
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            SandboxedExecute.executed_s = time.monotonic() - started
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)

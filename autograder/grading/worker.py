@@ -1,6 +1,9 @@
-"""One grading task in its own process, trusted (it never runs student code itself):
+"""Grading tasks in a trusted process (it never runs student code itself):
 
-    python -m autograder.grading.worker TASK.json
+    python -m autograder.grading.worker TASK.json     one task
+    python -m autograder.grading.worker --serve       tasks read from stdin, one JSON line each
+                                                       ({"task": TASK.json, "log": LOG}), a reply line
+                                                       per task when its result is written (:mod:`.limits`)
 
 nbgrader autograde with the kernel in the sandbox (:mod:`.sandbox`) -> the grader's own probes in a
 fresh sandbox (:mod:`.probes`) -> the judge's verdicts (:mod:`autograder.judge`) -> scores into the
@@ -124,30 +127,101 @@ def sandbox_config(cfg: Any, task: dict[str, Any], sockets: Path) -> None:
     cfg.SandboxedExecute.timeouts_file = str(Path(task["course_dir"]) / "timeouts.jsonl")
 
 
-def run(task: dict[str, Any]) -> dict[str, Any]:
+def run(task: dict[str, Any], ahead: dict[str, str] | None = None) -> dict[str, Any]:
+    """Grade one task. ``ahead`` (``{"task": NEXT.json, "log": LOG}``): the task this worker runs
+    next, whose kernel is started as soon as this task's notebook has run (see :func:`start_ahead`)."""
     from .course import TaskDir, config_for
 
     root = Path(task["course_dir"])
     t = TaskDir(root, task["assignment"], task["student"], task["notebook"])
     cfg = config_for(root, cell_timeout=int(task["cell_timeout"]))
     cfg.CourseDirectory.notebook_id = t.notebook
-    sockets = Path(tempfile.mkdtemp(prefix="ag-", dir="/tmp" if os.path.isdir("/tmp") else None))
+    here = os.path.realpath(t.autograded.parent)
+    sockets = _SOCKETS.pop(here, None) or _socket_dir()
+    _drop_stale_kernels(keep=here)
     try:
         sandbox_config(cfg, task, sockets / "s")
-        return _run(task, root, t, cfg)
+        return _run(task, root, t, cfg, ahead)
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
 
 
-def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any) -> dict[str, Any]:
+# the socket folders of kernels started ahead, by their working directory; their processes, which
+# the runner must not stop when this task ends
+_SOCKETS: dict[str, Path] = {}
+KEEP: list[int] = []
+
+
+def _socket_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="ag-", dir="/tmp" if os.path.isdir("/tmp") else None))
+
+
+def start_ahead(ahead: dict[str, str]) -> int | None:
+    """Start the next task's sandboxed kernel now, so its imports overlap with this task's judging,
+    scoring and feedback; returns its process id (which must outlive this task), or None when the
+    next task runs unconfined (its kernel inherits this process's environment at launch)."""
+    from .course import TaskDir, config_for
+    from .sandbox import SandboxKernelManager
+
+    task = json.loads(Path(ahead["task"]).read_text())
+    if not (task.get("sandbox") or {}).get("enabled"):
+        return None
+    root = Path(task["course_dir"])
+    t = TaskDir(root, task["assignment"], task["student"], task["notebook"])
+    cwd = t.autograded.parent
+    cwd.mkdir(parents=True, exist_ok=True)     # nbgrader fills it: only a finished notebook there is replaced
+    sockets = _socket_dir()
+    cfg = config_for(root, cell_timeout=int(task["cell_timeout"]))
+    sandbox_config(cfg, task, sockets / "s")
+    proc = SandboxKernelManager(config=cfg).start_ahead(str(cwd), Path(ahead["log"]))
+    _SOCKETS[os.path.realpath(cwd)] = sockets
+    return proc.pid
+
+
+def _drop_stale_kernels(keep: str) -> None:
+    """Kernels started ahead for another task than this one will not be used: stop them."""
+    from .sandbox import SandboxKernelManager
+
+    for cwd, proc in list(SandboxKernelManager.ahead.items()):
+        if cwd != keep:
+            SandboxKernelManager.ahead.pop(cwd)
+            proc.kill()
+            proc.wait()
+            shutil.rmtree(_SOCKETS.pop(cwd, Path("/nonexistent")), ignore_errors=True)
+
+
+def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any, ahead: dict[str, str] | None) -> dict[str, Any]:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     from .. import judge
-    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    from .sandbox import SandboxedExecute, SandboxKernelManager
+
     started = time.monotonic()
+    phases: dict[str, float] = {}
+    mark = [started]
+
+    def phase(name: str) -> None:          # where a task's time goes (the benchmark prints it)
+        now = time.monotonic()
+        phases[name] = round(phases.get(name, 0.0) + now - mark[0], 3)
+        mark[0] = now
+
+    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     result = record(t.student, t.assignment, t.notebook, task["profile"])
+    SandboxedExecute.executed_s = 0.0
+    SandboxKernelManager.handed_over = 0
     graded = api.autograde(t.assignment, t.student, force=True, create=True)
+    phase("autograde")
+    if ahead:
+        try:
+            pid = start_ahead(ahead)
+            if pid:
+                KEEP.append(pid)
+        except Exception as exc:            # the next kernel then starts the usual way
+            print(f"could not start the next task's kernel ahead: {exc}", flush=True)
+    phases["execute"] = round(SandboxedExecute.executed_s, 3)
+    result["kernel_started_ahead"] = SandboxKernelManager.handed_over > 0
+    phases["autograde"] = round(phases["autograde"] - phases["execute"], 3)
     print(graded.get("log") or "", graded.get("error") or "", sep="\n", flush=True)  # into worker.log
     review: list[str] = []
     if graded.get("success") and t.autograded.is_file():
@@ -155,6 +229,7 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any) -> dict[str, Any]:
         trusted = trusted_sources(root / "source" / t.assignment / f"{t.notebook}.ipynb")
         probed = run_probes(task, t.autograded.parent, [k for src in trusted.values() for k in judge.checks_of(src)],
                             root)
+        phase("probes")
         judged = time.monotonic()
         rows = [row for row in _jsonl(root / "timeouts.jsonl")
                 if isinstance(row, dict) and "cell" in row and isinstance(row.get("seconds"), (int, float))]
@@ -167,13 +242,17 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any) -> dict[str, Any]:
             result["status"] = "timeout"
             result["reason"] = "; ".join(f"cell {cell} stopped after {seconds:g} s (time limit of one cell)"
                                          for cell, seconds in stopped.items()) + "; the cells after it still ran"
-        apply_verdicts(t, verdicts)
         result["judge_s"] = round(time.monotonic() - judged, 2)
+        phase("judge")
+        apply_verdicts(t, verdicts)
         review = [f"{v.grade_id}: {note}" for v in verdicts.values() for note in v.review]
         result["metrics"] = [m for v in verdicts.values() for m in v.metrics]
         result["cells"] = scored_cells(t.gradebook, t.assignment, t.student, t.notebook, t.autograded)
+        phase("gradebook")
         feedback = api.generate_feedback(t.assignment, t.student, force=True)
+        phase("feedback")
         result["nbgrader_export"] = export_row(t.gradebook, root / "nbgrader_grades.csv", t.student)
+        phase("gradebook")
         result["feedback_html"] = str(t.feedback) if feedback.get("success") and t.feedback.is_file() else None
     else:
         log = (graded.get("log") or "") + (graded.get("error") or "")
@@ -186,6 +265,8 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any) -> dict[str, Any]:
     source_nb = root / "source" / t.assignment / f"{t.notebook}.ipynb"
     result["flags"] = integrity_flags(t.submitted, restored_cells(source_nb)) + review + gpu_memory_flags(t.autograded)
     result["sandbox"] = "bubblewrap" if (task.get("sandbox") or {}).get("enabled") else "unconfined"
+    phase("flags")
+    result["phases"] = phases
     result["elapsed_s"] = round(time.monotonic() - started, 2)
     result["data_served"] = served_data(Path(task["served_log"]))
     return result
@@ -209,10 +290,91 @@ def _last_error(log: str) -> str:
     return (errors or lines or ["no log"])[-1][:300]
 
 
+def serve(requests: Any, replies: Any) -> None:
+    """Grade tasks as they come: the imports are paid once per worker, not once per notebook.
+    Each task's output (nbgrader's log, the kernel's stderr) goes to that task's log file."""
+    warm_up()
+    for line in requests:
+        request = json.loads(line)
+        started = time.monotonic()
+        reply: dict[str, Any] = {"task": request["task"], "ok": True}
+        with _output_to(Path(request["log"])):
+            try:
+                task = json.loads(Path(request["task"]).read_text())
+                with _kernel_settings(task):
+                    write_json(Path(task["result_path"]), run(task, request.get("next")))
+            except Exception as exc:          # this task failed; the worker takes the next one
+                import traceback
+                traceback.print_exc()
+                reply.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
+        reply["seconds"] = round(time.monotonic() - started, 3)
+        reply["keep"], KEEP[:] = list(KEEP), []
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+
+
+def warm_up() -> None:
+    """Import what every task uses and build nbgrader's configuration once."""
+    from nbconvert.exporters import HTMLExporter  # noqa: F401
+    from nbgrader.apps import NbGraderAPI  # noqa: F401
+
+    from .. import judge  # noqa: F401
+    from .course import config_for
+    config_for(Path(tempfile.gettempdir()))
+
+
+class _output_to:
+    """Point this process's stdout and stderr (file descriptors 1 and 2, which child processes
+    inherit) at ``log`` for the duration of one task."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+
+    def __enter__(self) -> None:
+        sys.stdout.flush(), sys.stderr.flush()
+        self.saved = os.dup(1), os.dup(2)
+        fd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 1), os.dup2(fd, 2)
+        os.close(fd)
+
+    def __exit__(self, *exc: Any) -> None:
+        sys.stdout.flush(), sys.stderr.flush()
+        for fd, saved in zip((1, 2), self.saved):
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
+class _kernel_settings:
+    """Unconfined grading: the kernel inherits this process's environment, so it gets this task's
+    kernel settings (its evidence folder, requests, budgets) for the task's duration."""
+
+    def __init__(self, task: dict[str, Any]) -> None:
+        box = task.get("sandbox") or {}
+        env = box.get("env", {}) if not box.get("enabled") else {}
+        self.values = {k: v for k, v in env.items() if k.startswith("AUTOGRADER_") or k == "IPYTHONDIR"}
+
+    def __enter__(self) -> None:
+        self.saved = dict(os.environ)
+        if self.values:
+            for key in [k for k in os.environ if k.startswith("AUTOGRADER_")]:
+                del os.environ[key]
+            os.environ.update(self.values)
+
+    def __exit__(self, *exc: Any) -> None:
+        os.environ.clear()
+        os.environ.update(self.saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--serve"]:
+        replies = os.fdopen(os.dup(1), "w")       # the runner's channel; fd 1 itself goes to the logs
+        os.dup2(2, 1)
+        serve(sys.stdin, replies)
+        return 0
     task = json.loads(Path(argv[0]).read_text())
-    write_json(Path(task["result_path"]), run(task))
+    with _kernel_settings(task):
+        write_json(Path(task["result_path"]), run(task))
     return 0
 
 

@@ -1,0 +1,121 @@
+"""The long-lived grading workers: one task at a time over a pipe, each task held to its limits.
+
+A stand-in worker speaks the real protocol (a JSON line per task in, a reply line out), so these run
+in a second: what a task does is read from its task file."""
+import json
+import os
+import sys
+import time
+
+import psutil
+
+from autograder.grading import limits
+
+FAKE = r'''
+import json, os, subprocess, sys, time
+print("not a reply: start-up chatter", flush=True)          # ignored by the runner
+for line in sys.stdin:
+    req = json.loads(line)
+    task = json.loads(open(req["task"]).read())
+    keep = []
+    if task.get("sleep"):
+        time.sleep(task["sleep"])
+    if task.get("allocate_mb"):
+        hog = bytearray(task["allocate_mb"] * 2**20); time.sleep(5)
+    if task.get("crash"):
+        os._exit(3)
+    for what in task.get("children", []):                    # a leftover kernel, or one started ahead
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+        open(task["pids"], "a").write(f"{what} {child.pid}\n")
+        if what == "ahead":
+            keep.append(child.pid)
+    reply = {"task": req["task"], "ok": not task.get("fail"), "keep": keep, "pid": os.getpid()}
+    if task.get("fail"):
+        reply["error"] = "ValueError: broken gradebook"
+    print(json.dumps(reply), flush=True)
+'''
+
+
+def _worker(tmp_path, **kw):
+    return limits.Worker([sys.executable, "-c", FAKE], env=dict(os.environ), log=tmp_path / "worker.log", **kw)
+
+
+def _task(tmp_path, name, **spec):
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def _run(worker, task, **kw):
+    return worker.run(task, log=task.with_suffix(".log"), wall_s=kw.pop("wall_s", 30), memory_mb=kw.pop("memory_mb", 4096))
+
+
+def test_one_process_grades_task_after_task(tmp_path):
+    worker = _worker(tmp_path)
+    try:
+        outcomes = [_run(worker, _task(tmp_path, f"t{n}")) for n in range(3)]
+        assert [o.status for o in outcomes] == ["ok"] * 3
+        assert worker.started == 1                      # imports paid once, not once per task
+    finally:
+        worker.stop()
+
+
+def test_a_task_over_its_time_limit_is_stopped_and_a_fresh_worker_takes_the_next(tmp_path):
+    worker = _worker(tmp_path)
+    try:
+        slow = _run(worker, _task(tmp_path, "slow", sleep=30), wall_s=1)
+        assert slow.status == "timeout" and "time limit of one notebook" in slow.reason
+        assert slow.elapsed_s < 10
+        assert _run(worker, _task(tmp_path, "next")).status == "ok"
+        assert worker.started == 2
+    finally:
+        worker.stop()
+
+
+def test_a_task_over_its_memory_cap_is_stopped(tmp_path):
+    worker = _worker(tmp_path)
+    try:
+        hog = _run(worker, _task(tmp_path, "hog", allocate_mb=400), memory_mb=200)
+        assert hog.status == "memory" and "limit 200 MB" in hog.reason
+        assert _run(worker, _task(tmp_path, "next")).status == "ok"
+    finally:
+        worker.stop()
+
+
+def test_a_crashed_or_failing_worker_fails_only_its_task(tmp_path):
+    worker = _worker(tmp_path)
+    try:
+        crash = _run(worker, _task(tmp_path, "crash", crash=True))
+        assert crash.status == "failed" and "exited with code 3" in crash.reason
+        fail = _run(worker, _task(tmp_path, "fail", fail=True))
+        assert fail.status == "failed" and "broken gradebook" in fail.reason
+        assert _run(worker, _task(tmp_path, "next")).status == "ok"
+    finally:
+        worker.stop()
+
+
+def test_no_kernel_outlives_its_task_but_the_next_tasks_kernel_started_ahead(tmp_path):
+    worker = _worker(tmp_path)
+    pids = tmp_path / "pids"
+    try:
+        assert _run(worker, _task(tmp_path, "t", children=["left", "ahead"], pids=str(pids))).status == "ok"
+        started = dict(line.split() for line in pids.read_text().splitlines())
+        time.sleep(0.2)
+        assert not psutil.pid_exists(int(started["left"])) or \
+            psutil.Process(int(started["left"])).status() == psutil.STATUS_ZOMBIE
+        assert psutil.Process(int(started["ahead"])).is_running()
+    finally:
+        worker.stop()
+    time.sleep(0.2)
+    gone = not psutil.pid_exists(int(started["ahead"]))
+    assert gone or psutil.Process(int(started["ahead"])).status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_worker_is_replaced_after_its_share_of_tasks(tmp_path):
+    worker = _worker(tmp_path, max_tasks=2)
+    try:
+        for n in range(5):
+            assert _run(worker, _task(tmp_path, f"t{n}")).status == "ok"
+        assert worker.started == 3
+    finally:
+        worker.stop()
