@@ -224,7 +224,7 @@ def _place_all(listing: Listing, lms: str, roster: Roster, out: Path, sheet) -> 
               "notes": f"not a {lms.capitalize()} submission file name; not copied"} for name in listing.unrecognised]
     order = {manifest.SUBMITTED: 0, manifest.MISSING: 1, manifest.UNKNOWN: 2, manifest.UNRECOGNISED: 3}
     rows.sort(key=lambda r: order[r["status"]])
-    return rows
+    return [{c: row.get(c, "") for c in manifest.COLUMNS} for row in rows]
 
 
 def _md(text: object) -> str:

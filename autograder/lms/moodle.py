@@ -181,6 +181,9 @@ def write_import(grades: dict[str, float], roster: Roster, to: Path, *, points: 
                                        "change the maximum grade in Moodle")
                     row["Grade"] = grade_text(grades[student.student_id])
                     written.add(student.student_id)
+                    if row.get("Grade can be changed", "").strip().lower() == "no":
+                        problems.append(f"{template.name}: {row['Identifier']} ({student.student_id}): Moodle says "
+                                        "the grade cannot be changed (locked or overridden); its import will skip it")
             rows.append([row.get(h, "") for h in header])
         for student in roster:
             if student.student_id not in matched:

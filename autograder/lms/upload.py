@@ -39,7 +39,7 @@ def upload(finals: list[FinalGrade], roster: Roster, *, url: str, token: str, co
            dry_run: bool = False, wait_s: float = 120.0, poll_s: float = 1.0) -> UploadResult:
     """Post every exportable final grade to ``assignment`` of ``course``."""
     from canvasapi import Canvas
-    from canvasapi.exceptions import CanvasException
+    from canvasapi.exceptions import CanvasException, InvalidAccessToken, Unauthorized
     from requests.exceptions import RequestException
 
     if not token:
@@ -79,6 +79,8 @@ def upload(finals: list[FinalGrade], roster: Roster, *, url: str, token: str, co
         if state == "failed":
             raise LmsError(f"Canvas could not apply the grades: {getattr(progress, 'message', '') or 'failed'}")
         result.progress = state
+    except (InvalidAccessToken, Unauthorized):
+        raise LmsError(f"{url}: Canvas refused the access token in {TOKEN_VARIABLE}") from None
     except CanvasException as exc:
         raise LmsError(f"{url}: Canvas refused the request ({type(exc).__name__}: {exc})") from None
     except RequestException as exc:
