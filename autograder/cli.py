@@ -255,7 +255,7 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--worksheet", help="Moodle: the assignment's grading worksheet CSV (late flags, email addresses)")
     i.set_defaults(func=_intake)
 
-    def grade_choices(q: argparse.ArgumentParser) -> None:
+    def final_grade_options(q: argparse.ArgumentParser) -> None:
         q.add_argument("out", help="the grading output folder (after grade, and report --manual)")
         q.add_argument("--roster", required=True)
         q.add_argument("--points-possible", type=float, help="scale the grades to this maximum "
@@ -265,7 +265,7 @@ def parser() -> argparse.ArgumentParser:
         q.add_argument("--missing-zero", action="store_true", help="send 0 for roster students without results")
 
     e = sub.add_parser("export", help="final grades as a Canvas or Moodle grade-import CSV")
-    grade_choices(e)
+    final_grade_options(e)
     e.add_argument("--lms", required=True, choices=("canvas", "moodle"))
     e.add_argument("--template", help="Canvas: its gradebook export; Moodle: the grading worksheet "
                    "(rows kept, this assignment's grades filled in)")
@@ -275,7 +275,7 @@ def parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_export)
 
     u = sub.add_parser("upload-canvas", help="post the final grades to a Canvas assignment (canvasapi)")
-    grade_choices(u)
+    final_grade_options(u)
     u.add_argument("--url", required=True, help="the Canvas site, e.g. https://canvas.example.edu")
     u.add_argument("--course", required=True, type=int, help="the course id (in the course's URL)")
     u.add_argument("--assignment", required=True, type=int, help="the assignment id (in its URL)")

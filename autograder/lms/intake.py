@@ -24,6 +24,7 @@ from .files import Listing, Upload, place, unpack
 from .roster import Roster, Student, canvas_name_key
 
 SUPERSEDED, UNMATCHED = ".superseded", ".unmatched"
+Worksheet = dict[str, moodle.WorksheetRow] | None
 
 
 @dataclass
@@ -94,7 +95,7 @@ def _match_canvas(key: str, name: str, roster: Roster) -> tuple[Student | None, 
     return None, "", ""
 
 
-def _match_all(listing: Listing, lms: str, roster: Roster, sheet) -> dict[str, tuple[Student | None, str, str]]:
+def _match_all(listing: Listing, lms: str, roster: Roster, sheet: Worksheet) -> dict[str, tuple[Student | None, str, str]]:
     """LMS key -> (roster student, matched by, note); one roster student claimed by several keys
     is matched to none of them."""
     found: dict[str, tuple[Student | None, str, str]] = {}
@@ -196,7 +197,7 @@ def _place_student(student: Student, uploads: list[Upload], out: Path) -> dict[s
             "late": "" if None in late else ("yes" if True in late else "no")}
 
 
-def _place_all(listing: Listing, lms: str, roster: Roster, out: Path, sheet) -> list[dict[str, str]]:
+def _place_all(listing: Listing, lms: str, roster: Roster, out: Path, sheet: Worksheet) -> list[dict[str, str]]:
     matches = _match_all(listing, lms, roster, sheet)
     by_key: dict[str, list[Upload]] = {}
     for upload in listing.uploads:

@@ -19,7 +19,7 @@ import io
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..reports.naming import safe_component
 from . import LmsError
@@ -93,7 +93,7 @@ class Roster:
     def find(self, column: str, value: str) -> Student | None:
         return self._index[column].get(self._norm(column, value)) if value else None
 
-    def by_name(self, key: str, key_of) -> list[Student]:
+    def by_name(self, key: str, key_of: Callable[[str], str]) -> list[Student]:
         """Every student whose ``key_of(name)`` equals ``key`` (more than one: ambiguous)."""
         return [s for s in self.students if s.name and key_of(s.name) == key]
 
