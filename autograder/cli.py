@@ -10,6 +10,9 @@
   benchmark   time and memory of grading one complete submission; time-to-accuracy
   doctor      can this machine grade? devices per framework, sandbox, cached data, a verdict
   gpu-check   a real Keras and torch training step on each visible GPU (once per grading machine)
+  intake      a Canvas or Moodle submissions download -> per-student folders for grade, via a roster
+  export      final grades (auto + hand-graded) as a Canvas or Moodle grade-import CSV
+  upload-canvas  post the final grades to a Canvas assignment (token from CANVAS_API_TOKEN)
 """
 from __future__ import annotations
 
@@ -39,6 +42,8 @@ def _grade(args: argparse.Namespace) -> int:
                           profile=args.profile, workers=args.workers, resume=not args.no_resume,
                           seed=args.seed, mixed_precision=args.mixed_precision,
                           shard=_shard(args.shard), unconfined=args.unconfined)
+    from .lms import manifest
+    manifest.carry(Path(args.submissions), Path(args.out))     # the intake's late flags, for the reports
     results = runner.grade(opts)
     if opts.shard[1] > 1:
         print(f"graded shard {args.shard}; when every shard is done: "
@@ -123,6 +128,53 @@ def _benchmark(args: argparse.Namespace) -> int:
                           with_scaling=args.scaling, copies=args.copies)
 
 
+def _intake(args: argparse.Namespace) -> int:
+    from .lms import intake
+    from .lms.roster import Roster
+    done = intake.run(Path(args.download), args.lms, Roster.load(args.roster), Path(args.out),
+                      worksheet=Path(args.worksheet) if args.worksheet else None)
+    for row in done.rows:
+        if row["status"] != "submitted":
+            who = row["student_id"] or f"{row['lms_key'] or row['kept']}"
+            print(f"  {row['status']}: {who} {row['name'] or row['lms_name']}".rstrip()
+                  + (f" ({row['notes']})" if row["notes"] else ""))
+    print(done.summary())
+    print(f"next: python -m autograder grade {args.out} --assignment <assignment>")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .lms import export
+    from .lms.roster import Roster
+    to, finals, problems = export.export(Path(args.out), args.lms, Roster.load(args.roster), to=args.to,
+                                         template=args.template, column=args.column,
+                                         points_possible=args.points_possible,
+                                         include_pending=args.include_pending, missing_zero=args.missing_zero)
+    for problem in problems:
+        print(f"  not exported / mismatch: {problem}")
+    sent = sum(f.exported == "yes" for f in finals)
+    print(f"wrote {to}: {sent} of {len(finals)} roster student(s) with a grade; "
+          f"every decision in {Path(args.out) / 'final_grades.csv'}")
+    return 0
+
+
+def _upload_canvas(args: argparse.Namespace) -> int:
+    import os
+
+    from .lms import export, upload
+    from .lms.roster import Roster
+    roster = Roster.load(args.roster)
+    finals, strangers = export.final_grades(Path(args.out), roster, points_possible=args.points_possible,
+                                            include_pending=args.include_pending, missing_zero=args.missing_zero)
+    done = upload.upload(finals, roster, url=args.url, token=os.environ.get(upload.TOKEN_VARIABLE, ""),
+                         course=args.course, assignment=args.assignment, dry_run=args.dry_run)
+    for line in done.skipped + strangers:
+        print(f"  not posted: {line}")
+    print(f"{'would post' if args.dry_run else 'posted'} {len(done.posted)} grade(s) to Canvas course "
+          f"{args.course}, assignment {args.assignment} ({done.progress})")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -199,6 +251,41 @@ def parser() -> argparse.ArgumentParser:
                         "the cost per submission over bare nbclient, the set-up, the 2-worker speed-up")
     b.add_argument("--copies", type=int, default=3, help="submissions in the --scaling run (at least 2)")
     b.set_defaults(func=_benchmark)
+
+    i = sub.add_parser("intake", help="a Canvas or Moodle submissions download -> per-student folders")
+    i.add_argument("download", help="the LMS's submissions zip (or the folder it was unpacked into)")
+    i.add_argument("--lms", required=True, choices=("canvas", "moodle"))
+    i.add_argument("--roster", required=True, help="roster CSV: student_id and LMS identities (see README)")
+    i.add_argument("--out", required=True, help="new folder for <student_id>/ folders, intake.csv and intake.md")
+    i.add_argument("--worksheet", help="Moodle: the assignment's grading worksheet CSV (late flags, email addresses)")
+    i.set_defaults(func=_intake)
+
+    def final_grade_options(q: argparse.ArgumentParser) -> None:
+        q.add_argument("out", help="the grading output folder (after grade, and report --manual)")
+        q.add_argument("--roster", required=True)
+        q.add_argument("--points-possible", type=float, help="scale the grades to this maximum "
+                       "(default: the assignment's own points)")
+        q.add_argument("--include-pending", action="store_true",
+                       help="also send students with hand-graded answers still pending (those count 0)")
+        q.add_argument("--missing-zero", action="store_true", help="send 0 for roster students without results")
+
+    e = sub.add_parser("export", help="final grades as a Canvas or Moodle grade-import CSV")
+    final_grade_options(e)
+    e.add_argument("--lms", required=True, choices=("canvas", "moodle"))
+    e.add_argument("--template", help="Canvas: its gradebook export; Moodle: the grading worksheet "
+                   "(rows kept, this assignment's grades filled in)")
+    e.add_argument("--column", help="Canvas: the assignment's column, by name or id (with a template), "
+                   "or the name of a new column (without)")
+    e.add_argument("--to", help="the CSV to write (default: OUT/<lms>_import.csv)")
+    e.set_defaults(func=_export)
+
+    u = sub.add_parser("upload-canvas", help="post the final grades to a Canvas assignment (canvasapi)")
+    final_grade_options(u)
+    u.add_argument("--url", required=True, help="the Canvas site, e.g. https://canvas.example.edu")
+    u.add_argument("--course", required=True, type=int, help="the course id (in the course's URL)")
+    u.add_argument("--assignment", required=True, type=int, help="the assignment id (in its URL)")
+    u.add_argument("--dry-run", action="store_true", help="check the course, assignment and points; post nothing")
+    u.set_defaults(func=_upload_canvas)
     return p
 
 

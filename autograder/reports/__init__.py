@@ -9,6 +9,7 @@ import json
 import logging
 from pathlib import Path
 
+from ..lms import manifest
 from .exports import merge_nbgrader_exports, write_flags
 from .feedback import write_feedback
 from .gradescope import write_gradescope
@@ -62,7 +63,8 @@ def write_reports(results: list[dict], out_dir: Path, *, assignment: str, profil
     Keys: ``grades_csv``, ``questions_csv``, ``question_matrix_csv``, ``nbgrader_grades_csv``,
     ``flagged_for_review_csv``, ``summary_md``,
     ``grade_distribution_png``, ``question_difficulty_png``, ``gradescope/<student>`` and
-    ``feedback/<student>``. Results of other assignments are ignored.
+    ``feedback/<student>``. Results of other assignments are ignored. An LMS intake's
+    ``intake.csv`` in *out_dir* adds a ``late`` column to grades.csv and an intake section to the summary.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -76,13 +78,15 @@ def write_reports(results: list[dict], out_dir: Path, *, assignment: str, profil
     grades = grades_frame(cells)
     questions = questions_frame(cells)
 
-    paths = write_csvs(cells, out_dir)
+    intake = manifest.read(out_dir)
+    paths = write_csvs(cells, out_dir, late=manifest.late_by_student(intake) if intake is not None else None)
     paths["nbgrader_grades_csv"] = merge_nbgrader_exports(mine, out_dir / "nbgrader_grades.csv")
     paths["flagged_for_review_csv"] = write_flags(mine, out_dir / "flagged_for_review.csv")
     paths["manual_to_grade_csv"] = write_sheet(mine, out_dir)
     paths["summary_md"] = out_dir / "summary.md"
     paths["summary_md"].write_text(
-        summary_markdown(cells, grades, questions, assignment=assignment, note=note), encoding="utf-8")
+        summary_markdown(cells, grades, questions, assignment=assignment, note=note, intake=intake),
+        encoding="utf-8")
     paths["grade_distribution_png"] = plot_distribution(grades, out_dir / "grade_distribution.png")
     paths["question_difficulty_png"] = plot_difficulty(questions, out_dir / "question_difficulty.png")
     for student, path in write_gradescope(cells, mine, out_dir, note=note).items():

@@ -37,9 +37,28 @@ def format_table(grades: pd.DataFrame) -> str:
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
+def intake_lines(rows: list[dict[str, str]]) -> list[str]:
+    """The LMS intake's news for the summary: late, superseded, unknown and missing submitters."""
+    def of(status: str, test=lambda r: True) -> list[dict[str, str]]:
+        return [r for r in rows if r.get("status") == status and test(r)]
+
+    late = [r["student_id"] for r in of("submitted", lambda r: r.get("late") == "yes")]
+    again = [f"{r['student_id']} (superseded: {r['superseded']})" for r in of("submitted", lambda r: r.get("superseded"))]
+    strangers = [f"{r.get('lms_key')} {r.get('lms_name', '')}".strip() for r in of("not in roster")]
+    missing = [r["student_id"] for r in of("no submission")]
+    unread = [r.get("kept", "") for r in of("unrecognised file")]
+    return ["## LMS intake", "",
+            f"- late: {', '.join(map(_md, late)) or 'none'}",
+            f"- resubmissions (the latest upload counts): {', '.join(map(_md, again)) or 'none'}",
+            f"- in the roster, no submission: {', '.join(map(_md, missing)) or 'none'}",
+            f"- submitters not in the roster (not graded): {', '.join(map(_md, strangers)) or 'none'}",
+            f"- unrecognised file names (not graded): {', '.join(map(_md, unread)) or 'none'}",
+            "- details: intake.csv", ""]
+
+
 def summary_markdown(cells: pd.DataFrame, grades: pd.DataFrame, questions: pd.DataFrame, *,
-                     assignment: str, note: str) -> str:
-    """The class summary as Markdown."""
+                     assignment: str, note: str, intake: list[dict[str, str]] | None = None) -> str:
+    """The class summary as Markdown (with an LMS intake section when ``intake`` rows are given)."""
     nbs = notebook_status(cells)
     pct = grades["percent_auto"]
     out = ([note.split(". ", 1)[0] + ".", ""] if note.startswith("WARNING") else []) + [f"# Grading summary: {assignment}", "", note, "",
@@ -63,7 +82,8 @@ def summary_markdown(cells: pd.DataFrame, grades: pd.DataFrame, questions: pd.Da
         out += ["| student | notebook | status | reason |", "|---|---|---|---|"]
         out += [f"| {_md(r.student)} | {_md(r.notebook)} | {_md(r.status)} | {_md(r.reason)} |"
                 for r in failed.itertuples(index=False)]
-    out += ["", "## Grades", "", "```", format_table(grades), "```", ""]
+    out += [""] + (intake_lines(intake) if intake is not None else [])
+    out += ["## Grades", "", "```", format_table(grades), "```", ""]
     return "\n".join(out)
 
 

@@ -205,8 +205,9 @@ def question_difficulty(questions: pd.DataFrame) -> pd.DataFrame:
     return agg.reset_index()
 
 
-def write_csvs(cells: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
-    """Write ``grades.csv``, ``questions.csv`` and ``question_matrix.csv`` into *out_dir*."""
+def write_csvs(cells: pd.DataFrame, out_dir: Path, *, late: dict[str, str] | None = None) -> dict[str, Path]:
+    """Write ``grades.csv``, ``questions.csv`` and ``question_matrix.csv`` into *out_dir*; with
+    ``late`` (student -> "yes"/"no"/"" from an LMS intake) grades.csv ends with a ``late`` column."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     questions = questions_frame(cells)
@@ -215,7 +216,10 @@ def write_csvs(cells: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
         "questions_csv": out_dir / "questions.csv",
         "question_matrix_csv": out_dir / "question_matrix.csv",
     }
-    grades_frame(cells).to_csv(paths["grades_csv"], index=False)
+    grades = grades_frame(cells)
+    if late is not None:
+        grades["late"] = [late.get(student, "") for student in grades["student"]]
+    grades.to_csv(paths["grades_csv"], index=False)
     questions.to_csv(paths["questions_csv"], index=False)
     question_matrix(questions).to_csv(paths["question_matrix_csv"])
     return paths
