@@ -10,6 +10,7 @@ grader. Each grade cell's verdict is printed; a Markdown summary (a CI job summa
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -279,7 +280,7 @@ def main(paths: list[Path], *, assignment: str | None = None, profile: str = "sm
     for line in notes:
         print(f"note: {line}")
     for line in errors:
-        print(f"error: {line}")
+        print(f"error: {line}", file=sys.stderr)
     if not files:
         return 2
     reports = run(files, profile=profile, unconfined=unconfined)
