@@ -256,3 +256,17 @@ def test_bad_input_is_one_line_naming_the_file(tmp_path, capsys):
         lines = captured.err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and named in lines[0], captured
         assert "Traceback" not in captured.out + captured.err
+
+
+def test_where_bubblewrap_cannot_run_the_check_says_so_and_runs_unconfined(tmp_path, capsys, monkeypatch):
+    notebook = tmp_path / "answers.ipynb"
+    nbformat.write(_reference(), notebook)
+    monkeypatch.setattr(sandbox, "available", lambda: "bubblewrap is not installed (here for this test)")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    summary = tmp_path / "summary.md"
+    assert cli(["check", str(notebook), "--summary", str(summary)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("note: bubblewrap is not installed (here for this test); your code runs without the sandbox")
+    assert f"answers.ipynb: cnn_foundations/{CONV} (recognised by its cells); profile smoke, sandbox: unconfined" in out
+    assert "3 of 3 visible tests pass" in out
+    assert "sandbox: unconfined" in summary.read_text()

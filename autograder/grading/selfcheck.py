@@ -188,6 +188,11 @@ def _pt(points: float) -> str:
     return f"{points:g} pt" + ("s" if points != 1 else "")
 
 
+def _also(cell: Cell) -> str:
+    """The note on what grading adds to a cell (a cell the grader measures anyway says so already)."""
+    return "" if cell.status == "grader" else cell.hidden
+
+
 def _hidden_line(cells: list[Cell]) -> str:
     hidden = [c for c in cells if c.hidden]
     if not hidden:
@@ -210,12 +215,12 @@ def text(report: Report) -> str:
     width = max((len(c.grade_id) for c in report.cells), default=0)
     for cell in report.cells:
         lines.append(f"  {LABELS[cell.status]:<6} {cell.grade_id:<{width}}  {_pt(cell.points):>7}  "
-                     + "; ".join(cell.messages) + (f"  [+ {cell.hidden}]" if cell.hidden else ""))
+                     + "; ".join(cell.messages) + (f"  [+ {_also(cell)}]" if _also(cell) else ""))
     tested, by_hand = report.tested, [c for c in report.cells if c.status == "manual"]
     passing = sum(c.status == "pass" for c in tested)
-    lines.append((f"  {passing} of {len(tested)} visible tests pass" if tested else "  no auto-graded tests")
-                 + (f"; {len(by_hand)} answers ({sum(c.points for c in by_hand):g} points) are graded by hand"
-                    if by_hand else "") + ".")
+    hand = (f"; {len(by_hand)} answer{'s' * (len(by_hand) != 1)} ({sum(c.points for c in by_hand):g} points) "
+            f"{'are' if len(by_hand) != 1 else 'is'} graded by hand") if by_hand else ""
+    lines.append((f"  {passing} of {len(tested)} visible tests pass" if tested else "  no auto-graded tests") + hand + ".")
     lines.append("  " + _hidden_line(report.cells))
     return "\n".join(lines)
 
@@ -240,7 +245,7 @@ def markdown(reports: list[Report]) -> str:
             out += [f"**{report.status}**: {_md(report.reason)}", ""]
         out += ["| cell | points | visible tests | message |", "|---|---:|---|---|"]
         out += [f"| `{c.grade_id}` | {c.points:g} | {ICONS[c.status]} | {_md('; '.join(c.messages))}"
-                + (f" _(+ {c.hidden})_" if c.hidden else "") + " |" for c in report.cells]
+                + (f" _(+ {_also(c)})_" if _also(c) else "") + " |" for c in report.cells]
         out += ["", _hidden_line(report.cells), ""]
     return "\n".join(out) + "\n"
 
