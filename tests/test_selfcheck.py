@@ -246,16 +246,26 @@ def test_bad_input_is_one_line_naming_the_file(tmp_path, capsys):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), plain)
     empty = tmp_path / "empty"
     empty.mkdir()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(), scratch / "trying.ipynb")
     for args, named in (([text], "notes.txt: not a readable notebook"), ([broken], "broken.ipynb: not a readable notebook"),
                         ([plain], "plain.ipynb: not a notebook of any assignment"),
                         ([tmp_path / "missing.ipynb"], "missing.ipynb: no such file"),
                         ([empty], "empty: no notebooks in this folder"),
+                        ([scratch], "scratch: no notebook of the course in this folder"),
                         ([RELEASE_NB, "--assignment", "nope"], "unknown assignment 'nope'")):
         assert cli(["check", *map(str, args)]) == 2
         captured = capsys.readouterr()
         lines = captured.err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and named in lines[0], captured
         assert "Traceback" not in captured.out + captured.err
+    # in CI the summary and the test report say it too
+    summary, report = tmp_path / "summary.md", tmp_path / "report.xml"
+    assert cli(["check", str(text), "--summary", str(summary), "--junit", str(report)]) == 2
+    assert "❌ error: " in summary.read_text() and "notes.txt: not a readable notebook" in summary.read_text()
+    error = ET.parse(report).getroot().find("testsuite/testcase/error")
+    assert "notes.txt: not a readable notebook" in error.get("message")
 
 
 def test_where_bubblewrap_cannot_run_the_check_says_so_and_runs_unconfined(tmp_path, capsys, monkeypatch):

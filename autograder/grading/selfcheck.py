@@ -77,7 +77,7 @@ def identify(path: Path, release: Path = RELEASE, assignment: str | None = None)
         raise BadInput(f"{path}: no such file")
     try:
         ids = collect.grade_ids(path)
-    except (ValueError, UnicodeDecodeError, AttributeError) as exc:
+    except (ValueError, UnicodeDecodeError, AttributeError, OSError) as exc:
         raise BadInput(f"{path}: not a readable notebook ({type(exc).__name__}: {str(exc)[:120]})") from None
     best: tuple[float, bool, str] | None = None
     for name in [assignment] if assignment else names:     # the most similar set of cell ids, then the name
@@ -107,13 +107,15 @@ def expand(paths: list[Path], release: Path = RELEASE,
         if path.is_dir():
             files = sorted(p for p in path.rglob("*.ipynb")
                            if not any(part.startswith(".") for part in p.relative_to(path).parts))
+            before = len(found)
             for file in files:
                 try:
                     found.append((file, *identify(file, release, assignment)))
                 except BadInput as exc:
                     notes.append(f"skipped {exc}")
-            if not files:
-                errors.append(f"{path}: no notebooks in this folder")
+            if len(found) == before:
+                errors.append(f"{path}: no notebook of the course in this folder" if files else
+                              f"{path}: no notebooks in this folder")
             continue
         try:
             found.append((path, *identify(path, release, assignment)))
@@ -232,9 +234,11 @@ def _md(value: object) -> str:
 ICONS = {"pass": "✅ pass", "fail": "❌ fail", "manual": "✍️ by hand", "grader": "⏳ grader"}
 
 
-def markdown(reports: list[Report]) -> str:
-    """A Markdown summary of every notebook (for a CI job summary)."""
+def markdown(reports: list[Report], errors: list[str] = ()) -> str:
+    """A Markdown summary of every notebook (for a CI job summary), after the files that could not be checked."""
     out = ["## Self-check of the visible tests", ""]
+    out += [f"- ❌ error: {_md(line)}" for line in errors]
+    out += [""] if errors else []
     for report in reports:
         tested = report.tested
         passing = sum(c.status == "pass" for c in tested)
@@ -250,9 +254,15 @@ def markdown(reports: list[Report]) -> str:
     return "\n".join(out) + "\n"
 
 
-def junit(reports: list[Report]) -> str:
-    """JUnit XML: a test suite per notebook, a test case per grade cell (GitLab's test report)."""
+def junit(reports: list[Report], errors: list[str] = ()) -> str:
+    """JUnit XML: a test suite per notebook, a test case per grade cell (GitLab's test report); a file that
+    could not be checked is an error."""
     root = ET.Element("testsuites", name="self-check")
+    if errors:
+        suite = ET.SubElement(root, "testsuite", name="files", tests=str(len(errors)), errors=str(len(errors)))
+        for line in errors:
+            case = ET.SubElement(suite, "testcase", classname="self-check", name=line.split(": ", 1)[0])
+            ET.SubElement(case, "error", message=line).text = line
     for report in reports:
         suite = ET.SubElement(root, "testsuite", name=f"{report.assignment}/{report.notebook} ({report.path})",
                               tests=str(len(report.cells)),
@@ -286,16 +296,14 @@ def main(paths: list[Path], *, assignment: str | None = None, profile: str = "sm
         print(f"note: {line}")
     for line in errors:
         print(f"error: {line}", file=sys.stderr)
-    if not files:
-        return 2
-    reports = run(files, profile=profile, unconfined=unconfined)
+    reports = run(files, profile=profile, unconfined=unconfined) if files else []
     for report in reports:
         print(text(report))
     if summary is not None:
         with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(markdown(reports))
+            fh.write(markdown(reports, errors))
     if junit_path is not None:
-        Path(junit_path).write_text(junit(reports), encoding="utf-8")
+        Path(junit_path).write_text(junit(reports, errors), encoding="utf-8")
     if errors:
         return 2
     return 0 if all(r.passed for r in reports) else 1
