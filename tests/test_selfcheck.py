@@ -237,7 +237,8 @@ def test_print_ci_writes_the_template(kind, capsys):
     assert "python -m autograder check" in out
 
 
-def test_bad_input_is_one_line_naming_the_file(tmp_path, capsys):
+def test_bad_input_is_one_line_naming_the_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     text = tmp_path / "notes.txt"
     text.write_text("not a notebook")
     broken = tmp_path / "broken.ipynb"
