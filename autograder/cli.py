@@ -13,6 +13,7 @@
   intake      a Canvas or Moodle submissions download -> per-student folders for grade, via a roster
   export      final grades (auto + hand-graded) as a Canvas or Moodle grade-import CSV
   upload-canvas  post the final grades to a Canvas assignment (token from CANVAS_API_TOKEN)
+  check       a student's self-check: a notebook's visible tests, run the way the grader runs them
 """
 from __future__ import annotations
 
@@ -120,6 +121,21 @@ def _doctor(args: argparse.Namespace) -> int:
 def _gpu_check(args: argparse.Namespace) -> int:
     from . import doctor
     return doctor.gpu_check_main(cpu=args.cpu)
+
+
+def _check(args: argparse.Namespace) -> int:
+    import os
+
+    from .grading import selfcheck
+    if args.print_ci:
+        print(selfcheck.ci_template(args.print_ci), end="")
+        return 0
+    if not args.notebooks:
+        raise ValueError("name the notebooks to check (files, or folders holding them)")
+    summary = args.summary or os.environ.get("GITHUB_STEP_SUMMARY") or None
+    return selfcheck.main([Path(p) for p in args.notebooks], assignment=args.assignment, profile=args.profile,
+                          unconfined=args.unconfined, summary=Path(summary) if summary else None,
+                          junit_path=Path(args.junit) if args.junit else None)
 
 
 def _benchmark(args: argparse.Namespace) -> int:
@@ -239,6 +255,18 @@ def parser() -> argparse.ArgumentParser:
     gc = sub.add_parser("gpu-check", help="a real Keras and torch training step on each visible GPU")
     gc.add_argument("--cpu", action="store_true", help="run the same steps on the CPU (checks the check)")
     gc.set_defaults(func=_gpu_check)
+
+    k = sub.add_parser("check", help="run a notebook's visible tests the way the grader will (a self-check)")
+    k.add_argument("notebooks", nargs="*", help="notebooks, or folders holding them (renamed copies are recognised)")
+    k.add_argument("--assignment", help="the notebooks' assignment (default: recognised by their cells)")
+    k.add_argument("--profile", default="smoke", choices=profiles.names())
+    k.add_argument("--unconfined", action="store_true", help="run without the bubblewrap sandbox (it is also "
+                   "skipped, with a note, where it cannot run)")
+    k.add_argument("--summary", help="append a Markdown summary to this file (default: $GITHUB_STEP_SUMMARY when set)")
+    k.add_argument("--junit", help="write a JUnit XML report (a CI test report) to this file")
+    k.add_argument("--print-ci", choices=("github", "gitlab"),
+                   help="print the CI file for a student repository (GitHub Actions or GitLab CI) and exit")
+    k.set_defaults(func=_check)
 
     b = sub.add_parser("benchmark", help="time and memory of grading one submission")
     b.add_argument("--out", default="build/benchmark")

@@ -43,6 +43,7 @@ class Options:
     reuse_identical: bool = True
     shard: tuple[int, int] = (0, 1)        # (index, count): this machine grades students of its shard
     unconfined: bool = False               # run student code without the sandbox (explicit, reported)
+    held_out: bool = True                  # False: held-out checks are left to the grader (a self-check)
     progress: bool | None = None           # a class-wide progress bar (None: when stderr is a terminal)
     log: Callable[[str], None] = field(default=lambda s: print(s, flush=True))
 
@@ -243,7 +244,8 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool) -> 
         evidence, kernel_in = root / "evidence", root / "kernel_in"
         for folder in (evidence, kernel_in):
             folder.mkdir()
-        keys = check_keys.get(task.notebook, [])
+        keys = [k for k in check_keys.get(task.notebook, [])
+                if opts.held_out or judge.SPECS[k].kind not in judge.HELDOUT]
         (kernel_in / "requests.json").write_text(json.dumps(judge.requests(keys, opts.profile)))
         (kernel_in / "budgets.json").write_text(json.dumps(judge.budgets(keys, opts.profile)))
         ipython_dir = Path("/tmp/ipython") if not opts.unconfined else root / "ipython"
@@ -255,7 +257,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool) -> 
         spec = {"course_dir": str(root), "assignment": opts.assignment, "student": task.student,
                 "notebook": task.notebook, "profile": opts.profile, "served_log": str(evidence / "served.jsonl"),
                 "evidence_dir": str(evidence), "private_dir": str(staged.private), "data_dir": str(staged.student),
-                "sandbox": box,
+                "sandbox": box, "skip_kinds": [] if opts.held_out else sorted(judge.HELDOUT),
                 "cell_timeout": opts.limit("cell_timeout"), "output_kb": opts.limit("output_kb"),
                 "result_path": str(root / "result.json")}
         (root / "task.json").write_text(json.dumps(spec))

@@ -237,7 +237,8 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any, ahead: dict[str, st
         verdicts = judge.judge_cells(trusted, profile=task["profile"], evidence_dir=evidence,
                                      work_dir=t.autograded.parent, probe_dir=probed,
                                      private_dir=Path(task["private_dir"]) if task.get("private_dir") else None,
-                                     stopped=stopped, after_stop=cells_after(t.autograded, rows))
+                                     stopped=stopped, after_stop=cells_after(t.autograded, rows),
+                                     skip=task.get("skip_kinds", ()))
         if stopped:             # graded, but the time limit cut a cell short: the reason is said everywhere
             result["status"] = "timeout"
             result["reason"] = "; ".join(f"cell {cell} stopped after {seconds:g} s (time limit of one cell)"
@@ -247,6 +248,7 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any, ahead: dict[str, st
         apply_verdicts(t, verdicts)
         review = [f"{v.grade_id}: {note}" for v in verdicts.values() for note in v.review]
         result["metrics"] = [m for v in verdicts.values() for m in v.metrics]
+        result["verdicts"] = {v.grade_id: v.messages for v in verdicts.values()}
         result["cells"] = scored_cells(t.gradebook, t.assignment, t.student, t.notebook, t.autograded)
         phase("gradebook")
         feedback = api.generate_feedback(t.assignment, t.student, force=True)

@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 from .. import profiles
 from .specs import SPECS, folders_of, request_for
@@ -18,7 +18,11 @@ from .verdicts import MAX_EVIDENCE_BYTES, VERDICTS, Context, Failed
 
 CALL = re.compile(r"""\bcheck\(\s*["']([\w.]+)["']\s*(,\s*hidden\s*=\s*True\s*)?\)""")
 
-__all__ = ["CellVerdict", "checks_of", "folders_of", "requests", "judge_cells", "judge_one"]
+__all__ = ["CellVerdict", "HELDOUT", "checks_of", "folders_of", "requests", "judge_cells", "judge_one"]
+
+# Checks on held-out data, which only the grader holds (a self-check leaves them to it)
+HELDOUT = frozenset({"predictions", "app", "predict_files"})
+LEFT_TO_GRADER = "measured by the grader on held-out data"
 
 
 @dataclass
@@ -121,11 +125,12 @@ def judge_one(key: str, evidence: Mapping[str, Any] | None, *, profile: str, evi
 def judge_cells(cells: Mapping[str, str], *, profile: str, evidence_dir: Path, work_dir: Path | None,
                 private_dir: Path | None, probe_dir: Path | None = None,
                 stopped: Mapping[str, float] | None = None,
-                after_stop: Iterable[str] | None = None) -> dict[str, CellVerdict]:
+                after_stop: Iterable[str] | None = None, skip: Collection[str] = ()) -> dict[str, CellVerdict]:
     """Verdicts of the grade cells (``grade_id -> trusted source``) that call checks. Evidence of
     :data:`PROBED` checks is read from ``probe_dir`` (the grader's own run), never from the kernel's.
     ``stopped``: cells the time limit interrupted; it counts for the grade cells in ``after_stop`` (those
-    that ran after the first stopped cell; None: all of them)."""
+    that ran after the first stopped cell; None: all of them). ``skip``: check kinds not judged here (a
+    self-check leaves :data:`HELDOUT` to the grader): each says so and does not change its cell's verdict."""
     verdicts = {}
     later = None if after_stop is None else set(after_stop)
     for grade_id, source in cells.items():
@@ -137,6 +142,9 @@ def judge_cells(cells: Mapping[str, str], *, profile: str, evidence_dir: Path, w
             if key not in SPECS:
                 cell.passed = False
                 cell.messages.append(f"unknown check {key!r} (a mistake in the assignment)")
+                continue
+            if SPECS[key].kind in skip:
+                cell.messages.append(LEFT_TO_GRADER)
                 continue
             probed = probe_dir is not None and SPECS[key].kind in PROBED
             if probed and _evidence(evidence_dir, key) is None:
