@@ -1,0 +1,100 @@
+"""Similarity report: per coding question, how much of each pair of students' answer code is shared.
+
+Reads the submitted notebooks only (nothing runs); writes ``similarity.csv`` (every pair) and
+``similarity.html`` (the top pairs side by side, shared fragments highlighted). Evidence for a
+human to review, not a verdict.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import extract, render, score
+from .normalise import canonical, template_statements
+
+__all__ = ["QuestionResult", "compare", "write_similarity"]
+
+TABLE_ROWS = 15       # pairs listed per question
+SIDE_BY_SIDE = 5      # of which shown side by side
+
+
+@dataclass
+class QuestionResult:
+    question: extract.Question
+    cells: dict[str, dict[str, str]]            # student -> grade_id -> source (answers compared)
+    fingerprints: dict[str, score.Fingerprint]
+    too_short: list[str]
+    unanswered: list[str]
+    common: int
+    pairs: list[score.Pair]
+
+
+def compare(question: extract.Question, answers: dict[str, dict[str, str]]) -> QuestionResult:
+    """Fingerprint every student's answer to *question* and score every pair."""
+    templates = {g: template_statements(src) for g, src in question.cells.items()}
+    template = score.fingerprint([canonical(src, templates[g]) for g, src in question.cells.items()]).hashes
+    template |= score.fingerprint([canonical(src) for src in question.cells.values()]).hashes
+    kept: dict[str, score.Fingerprint] = {}
+    too_short, unanswered = [], []
+    for student, cells in sorted(answers.items()):
+        fp = score.fingerprint([canonical(src, templates[g]) for g, src in cells.items()])
+        fp.drop(template)
+        if not fp.hashes:
+            unanswered.append(student)
+        elif len(fp.hashes) < score.MIN_LENGTH:
+            too_short.append(student)
+        else:
+            kept[student] = fp
+    common = score.common_hashes(list(kept.values()))
+    for fp in kept.values():
+        fp.drop(template | common)
+    return QuestionResult(question, {s: answers[s] for s in kept}, kept, too_short, unanswered, len(common),
+                          score.pairs(kept))
+
+
+def _row(result: QuestionResult, pair: score.Pair) -> dict:
+    return {"question": result.question.question, "notebook": result.question.notebook,
+            "student_a": pair.a, "student_b": pair.b, "similarity": round(pair.similarity, 4),
+            "a_in_b": round(pair.a_in_b, 4), "b_in_a": round(pair.b_in_a, 4),
+            "shared_fingerprints": pair.shared, "method": pair.method}
+
+
+def _side(result: QuestionResult, student: str, shared: set[tuple[int, int]]) -> render.Side:
+    cells = []
+    for index, (grade_id, source) in enumerate(result.cells[student].items()):
+        template = {line.strip() for line in result.question.cells[grade_id].splitlines() if line.strip()}
+        lines = [render.Line(n, text, "shared" if (index, n) in shared else
+                             "template" if text.strip() in template else "")
+                 for n, text in enumerate(source.split("\n"), start=1)]
+        cells.append((grade_id, lines))
+    return render.Side(student, cells)
+
+
+def _section(result: QuestionResult) -> render.Section:
+    shown = []
+    for rank, pair in enumerate(result.pairs[:SIDE_BY_SIDE], start=1):
+        if pair.similarity <= 0:
+            break
+        lines_a, lines_b = score.shared_lines(result.fingerprints[pair.a], result.fingerprints[pair.b])
+        shown.append(render.Shown(rank, pair.similarity, pair.a_in_b, pair.b_in_a, pair.method,
+                                  _side(result, pair.a, lines_a), _side(result, pair.b, lines_b)))
+    return render.Section(result.question.label, len(result.fingerprints), result.too_short,
+                          len(result.unanswered), result.common,
+                          [_row(result, p) for p in result.pairs[:TABLE_ROWS]], shown)
+
+
+def write_similarity(folders: list[Path] | Path, assignment: str, out: Path, *, release_dir: Path,
+                     scratch: Path | None = None) -> dict[str, Path]:
+    """Compare the answers in the submission *folders* (as ``grade`` takes them) to every coding
+    question of *assignment*; write ``similarity.csv`` and ``similarity.html`` into *out*."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    folders = [Path(folders)] if isinstance(folders, (str, Path)) else [Path(f) for f in folders]
+    notebooks, notes = extract.submitted(folders, assignment, Path(release_dir), Path(scratch or out / "work"))
+    results = [compare(q, a) for q, a in extract.answers(notebooks, extract.questions(release_dir))]
+    rows = [_row(r, p) for r in results for p in r.pairs]
+    csv_path = render.write_csv(rows, out / "similarity.csv")
+    html_path = render.write_html([_section(r) for r in results], out / "similarity.html",
+                                  assignment=assignment, csv_name=csv_path.name, k=score.K,
+                                  min_length=score.MIN_LENGTH, common_share=score.COMMON_SHARE, notes=notes)
+    return {"similarity_csv": csv_path, "similarity_html": html_path}
