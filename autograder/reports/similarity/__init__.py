@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import extract, render, score
-from .normalise import canonical, template_statements
+from .normalise import Canonical, as_written, canonical, template_statements
 
-__all__ = ["QuestionResult", "compare", "write_similarity"]
+__all__ = ["QuestionResult", "compare", "report_line", "write_similarity"]
 
 TABLE_ROWS = 15       # pairs listed per question
 SIDE_BY_SIDE = 5      # of which shown side by side
@@ -22,34 +23,53 @@ SIDE_BY_SIDE = 5      # of which shown side by side
 class QuestionResult:
     question: extract.Question
     cells: dict[str, dict[str, str]]            # student -> grade_id -> source (answers compared)
-    fingerprints: dict[str, score.Fingerprint]
+    fingerprints: dict[str, score.Fingerprint]  # of the canonical texts
+    written: dict[str, score.Fingerprint]       # of the code as written (when some answer does not parse)
     too_short: list[str]
     unanswered: list[str]
     common: int
     pairs: list[score.Pair]
 
+    def compared(self, pair: score.Pair) -> tuple[score.Fingerprint, score.Fingerprint]:
+        """The two fingerprints the pair's score comes from."""
+        prints = self.fingerprints if pair.method == "ast" else self.written
+        return prints[pair.a], prints[pair.b]
+
+
+def _prints(question: extract.Question, answers: dict[str, dict[str, str]], form: Callable[[str, set[str] | None], Canonical],
+            templates: dict[str, set[str]]) -> tuple[dict[str, score.Fingerprint], set[int]]:
+    """Fingerprints of each answer in *form* (template fingerprints dropped), and the template's."""
+    template = score.fingerprint([form(src, templates[g]) for g, src in question.cells.items()]).hashes
+    template |= score.fingerprint([form(src, None) for src in question.cells.values()]).hashes
+    prints = {}
+    for student, cells in sorted(answers.items()):
+        prints[student] = score.fingerprint([form(src, templates[g]) for g, src in cells.items()])
+        prints[student].drop(template)
+    return prints, template
+
+
+def _drop_common(prints: dict[str, score.Fingerprint], template: set[int]) -> int:
+    common = score.common_hashes(list(prints.values()))
+    for fp in prints.values():
+        fp.drop(template | common)
+    return len(common)
+
 
 def compare(question: extract.Question, answers: dict[str, dict[str, str]]) -> QuestionResult:
     """Fingerprint every student's answer to *question* and score every pair."""
     templates = {g: template_statements(src) for g, src in question.cells.items()}
-    template = score.fingerprint([canonical(src, templates[g]) for g, src in question.cells.items()]).hashes
-    template |= score.fingerprint([canonical(src) for src in question.cells.values()]).hashes
-    kept: dict[str, score.Fingerprint] = {}
-    too_short, unanswered = [], []
-    for student, cells in sorted(answers.items()):
-        fp = score.fingerprint([canonical(src, templates[g]) for g, src in cells.items()])
-        fp.drop(template)
-        if not fp.hashes:
-            unanswered.append(student)
-        elif len(fp.hashes) < score.MIN_LENGTH:
-            too_short.append(student)
-        else:
-            kept[student] = fp
-    common = score.common_hashes(list(kept.values()))
-    for fp in kept.values():
-        fp.drop(template | common)
-    return QuestionResult(question, {s: answers[s] for s in kept}, kept, too_short, unanswered, len(common),
-                          score.pairs(kept))
+    prints, template = _prints(question, answers, canonical, templates)
+    unanswered = [s for s, fp in prints.items() if not fp.hashes]
+    too_short = [s for s, fp in prints.items() if 0 < len(fp.hashes) < score.MIN_LENGTH]
+    kept = {s: fp for s, fp in prints.items() if len(fp.hashes) >= score.MIN_LENGTH}
+    common = _drop_common(kept, template)
+    written: dict[str, score.Fingerprint] = {}
+    if not all(fp.parsed for fp in kept.values()):
+        written, raw_template = _prints(question, {s: answers[s] for s in kept},
+                                        as_written, templates)
+        _drop_common(written, raw_template)
+    return QuestionResult(question, {s: answers[s] for s in kept}, kept, written, too_short, unanswered, common,
+                          score.pairs(kept, written))
 
 
 def _row(result: QuestionResult, pair: score.Pair) -> dict:
@@ -75,7 +95,7 @@ def _section(result: QuestionResult) -> render.Section:
     for rank, pair in enumerate(result.pairs[:SIDE_BY_SIDE], start=1):
         if pair.similarity <= 0:
             break
-        lines_a, lines_b = score.shared_lines(result.fingerprints[pair.a], result.fingerprints[pair.b])
+        lines_a, lines_b = score.shared_lines(*result.compared(pair))
         shown.append(render.Shown(rank, pair.similarity, pair.a_in_b, pair.b_in_a, pair.method,
                                   _side(result, pair.a, lines_a), _side(result, pair.b, lines_b)))
     return render.Section(result.question.label, len(result.fingerprints), result.too_short,
@@ -88,6 +108,8 @@ def write_similarity(folders: list[Path] | Path, assignment: str, out: Path, *, 
     """Compare the answers in the submission *folders* (as ``grade`` takes them) to every coding
     question of *assignment*; write ``similarity.csv`` and ``similarity.html`` into *out*."""
     out = Path(out)
+    if not any(Path(release_dir).glob("*.ipynb")):
+        raise FileNotFoundError(f"{release_dir}: no release notebooks for assignment {assignment!r}")
     out.mkdir(parents=True, exist_ok=True)
     folders = [Path(folders)] if isinstance(folders, (str, Path)) else [Path(f) for f in folders]
     notebooks, notes = extract.submitted(folders, assignment, Path(release_dir), Path(scratch or out / "work"))
@@ -98,3 +120,9 @@ def write_similarity(folders: list[Path] | Path, assignment: str, out: Path, *, 
                                   assignment=assignment, csv_name=csv_path.name, k=score.K,
                                   min_length=score.MIN_LENGTH, common_share=score.COMMON_SHARE, notes=notes)
     return {"similarity_csv": csv_path, "similarity_html": html_path}
+
+
+def report_line(paths: dict[str, Path]) -> str:
+    """The line that says where the report is, and what it is."""
+    return (f"similarity report (evidence for a human to review, not a verdict): {paths['similarity_html']} "
+            f"(every pair: {paths['similarity_csv'].name})")

@@ -116,9 +116,11 @@ def _effects(stmt: ast.stmt) -> tuple[set[str], set[str]]:
     return e.reads, e.writes
 
 
-def _key(stmt: ast.stmt) -> str:
-    """Orders independent statements; blind to names, so a renamed copy sorts the same way."""
-    return _WORD.sub("v", ast.unparse(stmt))
+def _key(stmt: ast.stmt) -> tuple[str, str]:
+    """Orders independent statements: first blind to names, so a renamed copy sorts the same way (statements
+    tied there differ only by names, which the token filter erases, so their own order cannot matter)."""
+    text = ast.unparse(stmt)
+    return _WORD.sub("v", text), text
 
 
 def canonical_order(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -178,7 +180,10 @@ class _SpanUnparser(ast._Unparser):   # the standard unparser, recording where e
         self.spans[index] = Span(start, sum(map(len, self._source)), node.lineno, last)
 
 
-def _as_written(masked: str) -> Canonical:
+def as_written(source: str, template: set[str] | None = None) -> Canonical:
+    """The cell as written (magics blanked), one span per line; the template stays in (its fingerprints
+    are dropped later)."""
+    masked = mask_magics(source)
     spans, pos = [], 0
     for number, line in enumerate(masked.split("\n"), start=1):
         spans.append(Span(pos, pos + len(line), number, number))
@@ -196,5 +201,5 @@ def canonical(source: str, template: set[str] | None = None) -> Canonical:
         unparser = _SpanUnparser()
         text = unparser.visit(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return _as_written(masked)
+        return as_written(source)
     return Canonical(text, tuple(unparser.spans), parsed=True)

@@ -89,16 +89,17 @@ class Pair:
     method: str            # "ast": both answers parsed and canonicalised; "tokens": one kept as written
 
 
-def pairs(fps: dict[str, Fingerprint]) -> list[Pair]:
-    """Every pair of answers, most similar first."""
+def pairs(fps: dict[str, Fingerprint], written: dict[str, Fingerprint] | None = None) -> list[Pair]:
+    """Every pair of answers, most similar first; a pair with an answer that did not parse is compared
+    on the fingerprints of both answers as written (*written*)."""
     out = []
     for a, b in itertools.combinations(sorted(fps), 2):
-        ha, hb = fps[a].hashes, fps[b].hashes
+        parsed = fps[a].parsed and fps[b].parsed
+        ha, hb = (fps[a].hashes, fps[b].hashes) if parsed or written is None else (written[a].hashes, written[b].hashes)
         shared = len(ha & hb)
         a_in_b = shared / len(ha) if ha else 0.0
         b_in_a = shared / len(hb) if hb else 0.0
-        method = "ast" if fps[a].parsed and fps[b].parsed else "tokens"
-        out.append(Pair(a, b, (a_in_b + b_in_a) / 2, a_in_b, b_in_a, shared, method))
+        out.append(Pair(a, b, (a_in_b + b_in_a) / 2, a_in_b, b_in_a, shared, "ast" if parsed else "tokens"))
     return sorted(out, key=lambda p: (-p.similarity, p.a, p.b))
 
 
