@@ -225,3 +225,17 @@ def test_the_demo_writes_and_prints_the_report_for_its_students(tmp_path):
     pairs = pd.read_csv(tmp_path / "similarity.csv")
     lenet = pairs[pairs.question == "q8"]
     assert {"reference", "lenet_wrong_filters"} <= set(lenet.student_a) | set(lenet.student_b)
+
+
+def test_grade_writes_the_report_after_the_grades(reports, tmp_path, monkeypatch, capsys):
+    import autograder.reports
+    from autograder.grading import runner
+    graded = []
+    monkeypatch.setattr(runner, "grade", lambda opts: graded.append(opts.submissions) or [])
+    monkeypatch.setattr(autograder.reports, "write_reports", lambda *a, **k: {})
+    monkeypatch.setattr(autograder.reports, "grade_table", lambda results: "(grade table)")
+    subs = reports["cnn_foundations"]["submissions"]
+    assert cli.main(["grade", str(subs), "--assignment", "cnn_foundations", "--out", str(tmp_path)]) == 0
+    assert graded == [subs]
+    assert f"not a verdict): {tmp_path / 'similarity.html'}" in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "similarity.csv")) == 2 * 45

@@ -25,7 +25,7 @@ class Question:
 
     @property
     def label(self) -> str:
-        return f"{self.question} ({self.notebook})"
+        return f"{self.question[:1].upper()}{self.question[1:]} ({self.notebook})"
 
 
 def _grade_id(cell: nbformat.NotebookNode) -> str | None:

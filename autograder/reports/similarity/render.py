@@ -92,12 +92,16 @@ template. All pairs are in <code>{{ csv_name }}</code>.</p>
 <p>Not compared:</p>
 <ul>{% for note in notes %}<li>{{ note }}</li>{% endfor %}</ul>
 {% endif %}
+<p>Questions:{% for s in sections %} <a href="#q{{ loop.index }}">{{ s.label }}</a>
+{%- if s.rows %} (top {{ "%.0f%%" | format(100 * s.rows[0].similarity) }}){% endif %}{% if not loop.last %},{% endif %}{% endfor %}</p>
 {% for s in sections %}
 <h2 id="q{{ loop.index }}">{{ s.label }}</h2>
+{% if s.compared or s.unanswered or s.too_short %}
 <p>{{ s.compared }} answer(s) compared
 {%- if s.unanswered %}; {{ s.unanswered }} with nothing beyond the template{% endif %}
 {%- if s.too_short %}; {{ s.too_short | length }} too short to compare{% endif %}
 {%- if s.common %}; {{ s.common }} fingerprint(s) common to almost every answer ignored{% endif %}.</p>
+{% endif %}
 {% if s.too_short %}
 <details><summary>Too short to compare (fewer than {{ min_length }} fingerprints beyond the template: a few
 lines, where any two correct answers look alike)</summary><p>{{ s.too_short | join(", ") }}</p></details>
@@ -113,7 +117,7 @@ lines, where any two correct answers look alike)</summary><p>{{ s.too_short | jo
 {% endfor %}
 </table>
 {% else %}
-<p>Fewer than two answers to compare.</p>
+<p>{{ "No answer handed in." if not (s.compared or s.unanswered or s.too_short) else "Fewer than two answers to compare." }}</p>
 {% endif %}
 {% for p in s.shown %}
 <h3>#{{ p.rank }}: {{ p.left.student }} and {{ p.right.student }}, {{ "%.0f%%" | format(100 * p.similarity) }}</h3>
