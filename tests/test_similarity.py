@@ -132,7 +132,7 @@ def plot_curve(values, title):
     plain = compare(question, {s: {"q8_code": c} for s, c in answers.items()})
     pasted = compare(question, {s: {"q8_code": c + helper} for s, c in answers.items()})
     pasted_alone = fingerprint([canonical(helper)]).hashes
-    assert len(pasted_alone) > 80 and not any(fp.hashes & pasted_alone for fp in pasted.fingerprints.values())
+    assert len(pasted_alone) > 20 and not any(fp.hashes & pasted_alone for fp in pasted.fingerprints.values())
 
     def top_honest(result):
         return max(p.similarity for p in result.pairs if p.a in honest and p.b in honest)

@@ -60,8 +60,8 @@ def compare(question: extract.Question, answers: dict[str, dict[str, str]]) -> Q
     templates = {g: template_statements(src) for g, src in question.cells.items()}
     prints, template = _prints(question, answers, canonical, templates)
     unanswered = [s for s, fp in prints.items() if not fp.hashes]
-    too_short = [s for s, fp in prints.items() if 0 < len(fp.hashes) < score.MIN_LENGTH]
-    kept = {s: fp for s, fp in prints.items() if len(fp.hashes) >= score.MIN_LENGTH}
+    too_short = [s for s, fp in prints.items() if fp.hashes and fp.token_coverage < score.MIN_TOKENS]
+    kept = {s: fp for s, fp in prints.items() if fp.token_coverage >= score.MIN_TOKENS}
     common = _drop_common(kept, template)
     written: dict[str, score.Fingerprint] = {}
     if not all(fp.parsed for fp in kept.values()):
@@ -117,8 +117,8 @@ def write_similarity(folders: list[Path] | Path, assignment: str, out: Path, *, 
     rows = [_row(r, p) for r in results for p in r.pairs]
     csv_path = render.write_csv(rows, out / "similarity.csv")
     html_path = render.write_html([_section(r) for r in results], out / "similarity.html",
-                                  assignment=assignment, csv_name=csv_path.name, k=score.K,
-                                  min_length=score.MIN_LENGTH, common_share=score.COMMON_SHARE, notes=notes)
+                                  assignment=assignment, csv_name=csv_path.name, k=score.K, guarantee=score.GUARANTEE,
+                                  min_tokens=score.MIN_TOKENS, common_share=score.COMMON_SHARE, notes=notes)
     return {"similarity_csv": csv_path, "similarity_html": html_path}
 
 

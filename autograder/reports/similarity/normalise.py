@@ -14,7 +14,8 @@ import ast
 import re
 from dataclasses import dataclass
 
-_MAGIC = re.compile(r"^\s*(%|!)")
+_MAGIC = re.compile(r"^\s*(%%?[A-Za-z]|![A-Za-z./~])")     # %time, %%writefile, !pip (not "% x", "!= y")
+_REORDERED = 300       # a block of more statements keeps its own order (ordering costs their square)
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -125,6 +126,8 @@ def _key(stmt: ast.stmt) -> tuple[str, str]:
 
 def canonical_order(body: list[ast.stmt]) -> list[ast.stmt]:
     """The statements in a canonical order that keeps each after every statement it depends on."""
+    if len(body) > _REORDERED:
+        return body
     effects = [_effects(s) for s in body]
     keys = [_key(s) for s in body]
     after: list[set[int]] = [set() for _ in body]
@@ -164,12 +167,19 @@ class _SpanUnparser(ast._Unparser):   # the standard unparser, recording where e
     def __init__(self, **kwargs: bool) -> None:
         super().__init__(**kwargs)
         self.spans: list[Span] = []
+        self._counted = (0, 0)          # (parts of the output counted, their length)
+
+    def _length(self) -> int:
+        parts, length = self._counted
+        length += sum(map(len, self._source[parts:]))
+        self._counted = (len(self._source), length)
+        return length
 
     def traverse(self, node: ast.AST | list) -> None:
         if not isinstance(node, ast.stmt):
             super().traverse(node)
             return
-        start = sum(map(len, self._source))
+        start = self._length()
         index = len(self.spans)
         self.spans.append(Span(0, 0, 0, 0))
         super().traverse(node)
@@ -177,7 +187,7 @@ class _SpanUnparser(ast._Unparser):   # the standard unparser, recording where e
         children = [c for f in fields for c in getattr(node, f) if isinstance(c, ast.stmt)]
         first_child = min((c.lineno for c in children), default=node.end_lineno + 1)
         last = node.end_lineno if not fields else max(node.lineno, first_child - 1)
-        self.spans[index] = Span(start, sum(map(len, self._source)), node.lineno, last)
+        self.spans[index] = Span(start, self._length(), node.lineno, last)
 
 
 def as_written(source: str, template: set[str] | None = None) -> Canonical:

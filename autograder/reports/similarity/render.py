@@ -84,7 +84,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 the release template's lines and code found in at least {{ common_share }} of the answers are left out.
 The code is parsed, its comments and docstrings dropped, keyword arguments and independent statements put in
 one canonical order, then every name replaced by one symbol (copydetect's token filter); runs of
-{{ k }} tokens are fingerprinted. Similarity is the mean share of each answer's fingerprints found in the
+{{ k }} tokens are hashed and winnowed, so that any shared run of {{ guarantee }} tokens is found. Similarity is the mean share of each answer's fingerprints found in the
 other (100% = the same code up to names, comments, layout and statement order). Answers that do not parse
 are compared as written ("tokens"). Highlighted lines carry the shared fragments; grey lines are the
 template. All pairs are in <code>{{ csv_name }}</code>.</p>
@@ -103,7 +103,7 @@ template. All pairs are in <code>{{ csv_name }}</code>.</p>
 {%- if s.common %}; {{ s.common }} fingerprint(s) common to almost every answer ignored{% endif %}.</p>
 {% endif %}
 {% if s.too_short %}
-<details><summary>Too short to compare (fewer than {{ min_length }} fingerprints beyond the template: a few
+<details><summary>Too short to compare (fewer than {{ min_tokens }} tokens beyond the template: a few
 lines, where any two correct answers look alike)</summary><p>{{ s.too_short | join(", ") }}</p></details>
 {% endif %}
 {% if s.rows %}
@@ -143,9 +143,9 @@ def write_csv(rows: list[dict], path: Path) -> Path:
     return path
 
 
-def write_html(sections: list[Section], path: Path, *, assignment: str, csv_name: str, k: int,
-               min_length: int, common_share: float, notes: list[str]) -> Path:
+def write_html(sections: list[Section], path: Path, *, assignment: str, csv_name: str, k: int, guarantee: int,
+               min_tokens: int, common_share: float, notes: list[str]) -> Path:
     path.write_text(_TEMPLATE.render(assignment=assignment, banner=BANNER, sections=sections, csv_name=csv_name,
-                                     k=k, min_length=min_length, common_share=f"{common_share:.0%}",
+                                     k=k, guarantee=guarantee, min_tokens=min_tokens, common_share=f"{common_share:.0%}",
                                      notes=notes), encoding="utf-8")
     return path

@@ -18,10 +18,11 @@ from copydetect.utils import filter_code, get_token_coverage, hashed_kgrams, win
 from .normalise import Canonical, Span
 
 K = 25                 # k-gram length in filtered tokens (copydetect's noise threshold)
-WINDOW = 1             # winnowing window: every k-gram kept (copydetect's default); answers are short
+GUARANTEE = 30         # any shared run of this many tokens is found (copydetect's guarantee threshold)
+WINDOW = GUARANTEE - K + 1
 COMMON_SHARE = 0.9     # fingerprints in at least this share of the answers count as common code ...
 COMMON_MIN = 10        # ... once a question has at least this many answers
-MIN_LENGTH = 75        # fewer fingerprints of its own than this: too short to compare
+MIN_TOKENS = 100       # an answer with fewer tokens of its own (beyond the template) is too short to compare
 
 
 @dataclass
