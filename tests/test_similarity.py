@@ -152,7 +152,8 @@ def test_independent_statements_reordered_give_the_same_text_dependent_ones_do_n
 
 def test_template_statements_are_dropped_from_the_answer():
     release = "import keras\nfrom keras import layers\n\n# YOUR CODE HERE\nraise NotImplementedError()"
-    answer = canonical("import keras\nfrom keras import layers\nmodel = keras.Sequential()\n", template_statements(release))
+    answer = canonical("import keras\nfrom keras import layers\nmodel = keras.Sequential()\n",
+                       template_statements(release))
     assert answer.text.strip() == "model = keras.Sequential()"
 
 
@@ -188,7 +189,8 @@ def test_short_answers_are_listed_not_compared(tmp_path):
     for student, body in answers.items():
         hand_in(subs, student, "cnn_foundations", "02-conv-arithmetic",
                 {"q2_code": f"def conv_output_size(n: int, f: int, p: int, s: int) -> int:\n{body}"})
-    paths = write_similarity(subs, "cnn_foundations", tmp_path / "out", release_dir=REPO / "release" / "cnn_foundations")
+    paths = write_similarity(subs, "cnn_foundations", tmp_path / "out",
+                             release_dir=REPO / "release" / "cnn_foundations")
     assert pd.read_csv(paths["similarity_csv"]).empty
     html = paths["similarity_html"].read_text()
     assert "3 too short to compare" in html and "ann, bob, cy" in html

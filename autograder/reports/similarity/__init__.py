@@ -36,7 +36,10 @@ class QuestionResult:
         return prints[pair.a], prints[pair.b]
 
 
-def _prints(question: extract.Question, answers: dict[str, dict[str, str]], form: Callable[[str, set[str] | None], Canonical],
+Form = Callable[[str, set[str] | None], Canonical]     # canonical() or as_written()
+
+
+def _prints(question: extract.Question, answers: dict[str, dict[str, str]], form: Form,
             templates: dict[str, set[str]]) -> tuple[dict[str, score.Fingerprint], set[int]]:
     """Fingerprints of each answer in *form* (template fingerprints dropped), and the template's."""
     template = score.fingerprint([form(src, templates[g]) for g, src in question.cells.items()]).hashes
@@ -117,8 +120,9 @@ def write_similarity(folders: list[Path] | Path, assignment: str, out: Path, *, 
     rows = [_row(r, p) for r in results for p in r.pairs]
     csv_path = render.write_csv(rows, out / "similarity.csv")
     html_path = render.write_html([_section(r) for r in results], out / "similarity.html",
-                                  assignment=assignment, csv_name=csv_path.name, k=score.K, guarantee=score.GUARANTEE,
-                                  min_tokens=score.MIN_TOKENS, common_share=score.COMMON_SHARE, notes=notes)
+                                  assignment=assignment, csv_name=csv_path.name, k=score.K,
+                                  guarantee=score.GUARANTEE, min_tokens=score.MIN_TOKENS,
+                                  common_share=score.COMMON_SHARE, notes=notes)
     return {"similarity_csv": csv_path, "similarity_html": html_path}
 
 

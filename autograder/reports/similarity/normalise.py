@@ -70,9 +70,9 @@ class _Effects(ast.NodeVisitor):
         (self.reads if isinstance(node.ctx, ast.Load) else self.writes).add(node.id)
 
     def visit_Expr(self, node: ast.Expr) -> None:
-        call = node.value
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
-            self.writes.add(call.func.value.id)
+        func = node.value.func if isinstance(node.value, ast.Call) else None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            self.writes.add(func.value.id)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:

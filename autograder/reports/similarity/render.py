@@ -145,7 +145,8 @@ def write_csv(rows: list[dict], path: Path) -> Path:
 
 def write_html(sections: list[Section], path: Path, *, assignment: str, csv_name: str, k: int, guarantee: int,
                min_tokens: int, common_share: float, notes: list[str]) -> Path:
-    path.write_text(_TEMPLATE.render(assignment=assignment, banner=BANNER, sections=sections, csv_name=csv_name,
-                                     k=k, guarantee=guarantee, min_tokens=min_tokens, common_share=f"{common_share:.0%}",
-                                     notes=notes), encoding="utf-8")
+    html = _TEMPLATE.render(assignment=assignment, banner=BANNER, sections=sections, csv_name=csv_name, k=k,
+                            guarantee=guarantee, min_tokens=min_tokens, common_share=f"{common_share:.0%}",
+                            notes=notes)
+    path.write_text(html, encoding="utf-8")
     return path

@@ -104,7 +104,10 @@ def pairs(fps: dict[str, Fingerprint], written: dict[str, Fingerprint] | None = 
     return sorted(out, key=lambda p: (-p.similarity, p.a, p.b))
 
 
-def shared_lines(a: Fingerprint, b: Fingerprint, threshold: float = 0.5) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+Lines = set[tuple[int, int]]      # (cell index, line number)
+
+
+def shared_lines(a: Fingerprint, b: Fingerprint, threshold: float = 0.5) -> tuple[Lines, Lines]:
     """(cell index, line) of each answer that a fragment shared with the other covers.
 
     A statement's lines are marked when at least *threshold* of its own characters (those of its
@@ -113,7 +116,7 @@ def shared_lines(a: Fingerprint, b: Fingerprint, threshold: float = 0.5) -> tupl
     return _lines(a, slices_a, threshold), _lines(b, slices_b, threshold)
 
 
-def _lines(fp: Fingerprint, slices: np.ndarray, threshold: float) -> set[tuple[int, int]]:
+def _lines(fp: Fingerprint, slices: np.ndarray, threshold: float) -> Lines:
     size = len(fp.text)
     shared = np.zeros(size, dtype=bool)
     if slices.ndim == 2:
@@ -123,7 +126,7 @@ def _lines(fp: Fingerprint, slices: np.ndarray, threshold: float) -> set[tuple[i
     for i, (_, span) in enumerate(fp.spans):        # nested statements come after their parents
         owner[span.start:span.end] = i
     visible = np.array([not c.isspace() for c in fp.text], dtype=bool)
-    lines: set[tuple[int, int]] = set()
+    lines: Lines = set()
     for i, (cell, span) in enumerate(fp.spans):
         own = (owner == i) & visible
         if own.any() and (shared & own).sum() >= threshold * own.sum():
