@@ -3,6 +3,7 @@
   release     generate release/ and solutions/ from source/ (nbgrader) and check them
   grade       grade a folder of submissions, write grades, feedback and reports
   report      reports from graded results (after grading shards on several machines)
+  similarity  per coding question, how much answer code each pair of students shares (HTML + CSV)
   demo        release + grade the bundled demo submissions in the smoke profile
   fetch       download datasets/weights into the cache (needs internet, verified by hash)
   provision   prepare offline data: smoke stand-ins, Keras/torchvision caches from the cache
@@ -48,11 +49,25 @@ def _grade(args: argparse.Namespace) -> int:
     results = runner.grade(opts)
     if opts.shard[1] > 1:
         print(f"graded shard {args.shard}; when every shard is done: "
-              f"python -m autograder report {args.out} --assignment {args.assignment}")
+              f"python -m autograder report {args.out} --assignment {args.assignment} (and, for the similarity "
+              f"report, python -m autograder similarity {args.submissions} --assignment {args.assignment} "
+              f"--out {args.out})")
         return 0
     write_reports(results, Path(args.out), assignment=args.assignment, profile=args.profile)
     print(grade_table(results))
     print(f"reports in {args.out}: grades.csv, questions.csv, summary.md, feedback/, gradescope/")
+    print(_similarity_report([opts.submissions], args.assignment, Path(args.out), opts.release_root))
+    return 0
+
+
+def _similarity_report(folders: list[Path], assignment: str, out: Path, release_root: Path) -> str:
+    from .reports.similarity import report_line, write_similarity
+    return report_line(write_similarity(folders, assignment, out, release_dir=release_root / assignment,
+                                        scratch=out / "work" / "similarity"))
+
+
+def _similarity(args: argparse.Namespace) -> int:
+    print(_similarity_report([Path(args.submissions)], args.assignment, Path(args.out), REPO / "release"))
     return 0
 
 
@@ -220,6 +235,12 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--assignment", default="cnn_foundations")
     rp.add_argument("--manual", help="a filled manual_to_grade.csv: scores for the hand-graded answers")
     rp.set_defaults(func=_report)
+
+    sm = sub.add_parser("similarity", help="per coding question, the answer code pairs of students share")
+    sm.add_argument("submissions", help="folder of <student>/ folders or <student>.zip files (as for grade)")
+    sm.add_argument("--assignment", default="cnn_foundations")
+    sm.add_argument("--out", default="build/grading", help="writes similarity.html and similarity.csv here")
+    sm.set_defaults(func=_similarity)
 
     d = sub.add_parser("demo", help="release + grade the bundled demo submissions (smoke profile)")
     d.add_argument("--out", default="build/demo")

@@ -56,6 +56,14 @@ def test_demo_exits_cleanly_and_says_the_table_matches(demo):
     assert "Every demo submission scored exactly what its edits must cost" in proc.stdout
 
 
+def test_demo_prints_where_each_similarity_report_is(demo):
+    proc, out = demo
+    for assignment in EXPECTED:
+        path = out.parent / assignment / "similarity.html"
+        assert f"similarity report (evidence for a human to review, not a verdict): {path}" in proc.stdout
+        assert path.is_file() and (path.parent / "similarity.csv").is_file()
+
+
 def test_grade_table(demo):
     _, out = demo
     grades = pd.read_csv(out / "grades.csv").set_index("student")

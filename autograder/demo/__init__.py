@@ -64,6 +64,14 @@ def _by_cell_timeout(roster: dict[str, dict[str, Any]], folder: Path) -> list[tu
     return batches
 
 
+def similarity_report(assignment: str, out: Path, folders: list[Path]) -> str:
+    """Write the similarity report of the demo students' answers; the line that says where it is.
+    (Demo students are edits of one reference solution: most of their answers are the same code.)"""
+    from ..reports.similarity import report_line, write_similarity
+    return report_line(write_similarity(folders, assignment, out, release_dir=REPO / "release" / assignment,
+                                        scratch=out / "work" / "similarity"))
+
+
 def grade_assignment(assignment: str, out: Path, *, workers: int | None, resume: bool) -> list[str]:
     """Write, grade and report one assignment's demo students under ``out``; the table mismatches."""
     from ..reports import grade_table, write_reports
@@ -74,7 +82,8 @@ def grade_assignment(assignment: str, out: Path, *, workers: int | None, resume:
     for student, spec in roster.items():
         print(f"  demo submission {student:<24} {spec['about']}")
     results = []
-    for timeout, folder in _by_cell_timeout(roster, out / "submissions"):
+    batches = _by_cell_timeout(roster, out / "submissions")
+    for timeout, folder in batches:
         opts = runner.Options(submissions=folder, assignment=assignment, out=out, profile="smoke",
                               workers=workers, resume=resume, cell_timeout=timeout)
         results += runner.grade(opts)
@@ -83,6 +92,7 @@ def grade_assignment(assignment: str, out: Path, *, workers: int | None, resume:
     print(grade_table(results))
     print(f"\nreports in {out}: grades.csv, questions.csv, question_matrix.csv, nbgrader_grades.csv, summary.md, "
           "grade_distribution.png, feedback/<student>/, gradescope/<student>/results.json")
+    print(similarity_report(assignment, out, [folder for _, folder in batches]))
     return [f"{assignment}: {e}" for e in expectation_errors(results, roster)]
 
 
