@@ -103,7 +103,7 @@ def test_no_kernel_outlives_its_task_but_the_next_tasks_kernel_started_ahead(tmp
         time.sleep(0.2)
         assert not psutil.pid_exists(int(started["left"])) or \
             psutil.Process(int(started["left"])).status() == psutil.STATUS_ZOMBIE
-        assert psutil.Process(int(started["ahead"])).is_running()
+        assert psutil.Process(int(started["ahead"])).status() != psutil.STATUS_ZOMBIE   # alive, not killed
     finally:
         worker.stop()
     time.sleep(0.2)
@@ -119,3 +119,42 @@ def test_a_worker_is_replaced_after_its_share_of_tasks(tmp_path):
         assert worker.started == 3
     finally:
         worker.stop()
+
+
+SERVE = r'''
+import json, os, subprocess, sys
+from pathlib import Path
+from autograder.grading import worker
+
+def run(task, ahead=None):          # stands in for grading: what a kernel or a probe would see
+    child = subprocess.run([sys.executable, "-c", "import sys; print(repr(sys.stdin.read()))"],
+                           capture_output=True, text=True, timeout=10)
+    print("task output", task["n"])
+    return {"stdin_seen": child.stdout.strip(), "evidence": os.environ.get("AUTOGRADER_EVIDENCE"),
+            "offline": os.environ.get("AUTOGRADER_OFFLINE"), "fds": len(os.listdir("/proc/self/fd"))}
+
+worker.warm_up, worker.run = (lambda: None), run
+sys.exit(worker.main(["--serve"]))
+'''
+
+
+def test_the_real_serve_loop_keeps_tasks_apart(tmp_path):
+    """The worker's own loop: a child process never sees the request pipe on its stdin, each task's
+    output goes to that task's log, an unconfined task's kernel settings last for that task only
+    (and never remove the worker's own), and no descriptor leaks from task to task."""
+    tasks = []
+    for n in range(3):
+        box = {"enabled": n != 1, "env": {"AUTOGRADER_EVIDENCE": f"/evidence/{n}"}}
+        tasks.append(_task(tmp_path, f"t{n}", n=n, sandbox=box, result_path=str(tmp_path / f"r{n}.json")))
+    env = dict(os.environ, AUTOGRADER_OFFLINE="1", PYTHONPATH=str(limits.Path(__file__).resolve().parents[1]))
+    worker = limits.Worker([sys.executable, "-c", SERVE], env=env, log=tmp_path / "worker.log")
+    try:
+        assert [_run(worker, t).status for t in tasks] == ["ok"] * 3
+    finally:
+        worker.stop()
+    results = [json.loads((tmp_path / f"r{n}.json").read_text()) for n in range(3)]
+    assert [r["stdin_seen"] for r in results] == ["''"] * 3          # /dev/null, not the runner's pipe
+    assert [r["evidence"] for r in results] == [None, "/evidence/1", None]
+    assert [r["offline"] for r in results] == ["1"] * 3
+    assert results[0]["fds"] == results[2]["fds"]
+    assert [t.with_suffix(".log").read_text().strip() for t in tasks] == [f"task output {n}" for n in range(3)]

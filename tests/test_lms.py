@@ -181,6 +181,32 @@ def test_canvas_intake_maps_students_and_keeps_the_latest_upload(tmp_path, canva
     assert set(subs["s003"].notebooks) == {"01-a", "02-b"}
 
 
+def test_a_dash_number_is_a_reupload_only_next_to_the_first_upload(tmp_path):
+    names = ["smithjohn_1001_1_fig-1.png", "smithjohn_1001_2_fig-2.png", "smithjohn_1001_3_week-3.ipynb",
+             "smithjohn_1001_4_hw.ipynb", "smithjohn_1001_5_hw-1.ipynb"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    got = [(str(u.inner), u.order[1], bool(u.notes)) for u in canvas.read_download(tmp_path).uploads]
+    assert sorted(got) == [("fig-1.png", 0, False), ("fig-2.png", 0, False), ("hw.ipynb", 0, False),
+                           ("hw.ipynb", 1, True), ("week-3.ipynb", 0, False)]
+
+
+def test_notebooks_of_one_assignment_sharing_a_cell_are_not_versions_of_each_other(tmp_path, roster_file, repo):
+    """The released notebooks of an assignment share a cell id (their introduction): a student who
+    hands in all of them has all of them graded; only a second upload of one notebook supersedes."""
+    release = repo / "release" / "pooling_lenet_alexnet"
+    books = sorted(release.glob("*.ipynb"))
+    shared = set.intersection(*(collect.grade_ids(p) for p in books))
+    assert shared                                     # the case this guards against
+    entries = [(f"smithjohn_1001_{5001 + n}_{p.name}", p.read_bytes(), T1) for n, p in enumerate(books)]
+    entries.append((f"smithjohn_1001_5009_{books[0].stem}-1.ipynb", books[0].read_bytes(), T2))
+    out = tmp_path / "submissions"
+    intake.run(write_zip(tmp_path / "dl.zip", entries), "canvas", Roster.load(roster_file), out)
+    assert sorted(p.name for p in (out / "s001").glob("*.ipynb")) == [p.name for p in books]
+    row = rows_by(manifest.read(out))["s001"]
+    assert row["superseded"] == f"smithjohn_1001_5001_{books[0].name}"
+
+
 def test_canvas_intake_with_a_wrong_roster_or_format_lists_everyone(tmp_path, canvas_zip, roster_file):
     short = tmp_path / "short.csv"
     short.write_text("\n".join(ROSTER.splitlines()[:2]) + "\n", encoding="utf-8")   # only s001
@@ -208,6 +234,26 @@ def test_intake_refuses_a_folder_it_did_not_make(tmp_path, canvas_zip, roster_fi
                      "--out", str(tmp_path / "mine")])
     assert code == 2 and "is not an earlier intake's folder" in capsys.readouterr().err
     assert (tmp_path / "mine" / "thesis.tex").is_file()
+
+
+def test_intake_never_replaces_a_grading_folder_and_a_broken_zip_costs_only_itself(tmp_path, canvas_zip,
+                                                                                   roster_file, capsys):
+    """A grading output folder (which holds a copy of intake.csv) is not an intake's folder; a
+    student's corrupt zip is kept as handed in, with a note, and everyone else is taken in."""
+    graded = tmp_path / "graded"
+    (graded / "results").mkdir(parents=True)
+    (graded / manifest.NAME).write_text("student_id\n")
+    code = cli.main(["intake", str(canvas_zip), "--lms", "canvas", "--roster", str(roster_file), "--out", str(graded)])
+    assert code == 2 and "is not an earlier intake's folder" in capsys.readouterr().err
+    assert (graded / "results").is_dir()
+    good = student_zip(**{"lab/02-b.ipynb": notebook("b1")})
+    broken = good[:40] + bytes(b ^ 0xFF for b in good[40:120]) + good[120:]      # a damaged deflate stream
+    download = write_zip(tmp_path / "dl.zip", [("smithjohn_1001_5001_lab.zip", broken, T1),
+                                               ("lovelaceada_1002_6001_01-a.ipynb", notebook("a1", "a2"), T1)])
+    done = intake.run(download, "canvas", Roster.load(roster_file), tmp_path / "in")
+    rows = rows_by(done.rows)
+    assert rows["s002"]["status"] == rows["s001"]["status"] == "submitted"
+    assert "could not be unpacked" in rows["s001"]["notes"] and (tmp_path / "in" / "s001" / "lab.zip").is_file()
 
 
 # ---------------------------------------------------------------- Moodle intake

@@ -27,9 +27,17 @@ class Submission:
 
 
 def grade_ids(path: Path) -> set[str]:
+    """The nbgrader grade ids of a notebook's cells (whatever shape its JSON has: none for junk)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
-    return {c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            for c in nb.get("cells", [])} - {None}
+    cells = nb.get("cells", []) if isinstance(nb, dict) else []
+    ids = set()
+    for cell in cells if isinstance(cells, list) else []:
+        meta = cell.get("metadata") if isinstance(cell, dict) else None
+        grader = meta.get("nbgrader") if isinstance(meta, dict) else None
+        grade_id = grader.get("grade_id") if isinstance(grader, dict) else None
+        if isinstance(grade_id, str):
+            ids.add(grade_id)
+    return ids
 
 
 def expected_notebooks(release_dir: Path) -> dict[str, set[str]]:

@@ -4,20 +4,28 @@ A worker (``python -m autograder.grading.worker --serve``) imports nbgrader, nbc
 once, then takes one task at a time over a pipe. It is started ahead of need (when the run starts,
 and again as soon as one is lost), so no task waits for Python's imports. A task that exceeds its
 limits kills the worker's whole tree (worker, sandbox, kernel); a fresh worker takes the next task.
-After every task, whatever the task's kernel left running is killed.
+After every task, whatever the task's kernel left running is killed, but the next task's kernel,
+started ahead (which is not counted against this task's memory either); a worker that has grown
+past ``idle_mb`` or served ``max_tasks`` is replaced.
 """
 from __future__ import annotations
 
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+
+SOCKETS_ENV = "AUTOGRADER_WORKER_SOCKETS"   # where a worker puts its kernels' socket folders
+AHEAD_PID = "kernel_ahead.pid"              # in a task's folder: the pid of its kernel started ahead
 
 
 @dataclass
@@ -29,9 +37,26 @@ class Outcome:
     peak_rss_mb: float
 
 
-def tree_rss(proc: psutil.Process) -> int:
+def _trees(kids: list[psutil.Process], roots: set[int]) -> set[int]:
+    """The pids among ``kids`` that are one of ``roots`` or descend from one (from one listing)."""
+    inside = set()
+    for kid in kids:
+        try:
+            if kid.pid in roots or any(p.pid in roots for p in kid.parents()):
+                inside.add(kid.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return inside
+
+
+def tree_rss(proc: psutil.Process, exclude: set[int] = frozenset()) -> int:
+    """Resident memory of ``proc`` and its descendants, but the trees rooted at ``exclude``."""
+    kids = proc.children(recursive=True)
+    skipped = _trees(kids, set(exclude)) if exclude else set()
     total = 0
-    for p in [proc, *proc.children(recursive=True)]:
+    for p in [proc, *kids]:
+        if p.pid in skipped:
+            continue
         try:
             total += p.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -63,30 +88,31 @@ def kill_children(pid: int, keep: set[int] = frozenset()) -> None:
         kids = psutil.Process(pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return
-    spared = set()
+    spared = _trees(kids, set(keep))
     for kid in kids:
-        if kid.pid in keep:
+        if kid.pid not in spared:
             try:
-                spared |= {kid.pid} | {p.pid for p in kid.children(recursive=True)}
+                kid.kill()
             except psutil.NoSuchProcess:
                 pass
-    kids = [kid for kid in kids if kid.pid not in spared]
-    for kid in kids:
-        try:
-            kid.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(kids, timeout=5)
+
+
+def _read_pid(path: Path | None) -> set[int]:
+    try:
+        return {int(path.read_text().strip())} if path is not None else set()
+    except (OSError, ValueError):
+        return set()
 
 
 class Worker:
     """One long-lived grading worker for one slot (see the module docstring)."""
 
     def __init__(self, cmd: list[str], *, env: dict[str, str], log: Path, max_tasks: int = 200,
-                 poll_s: float = 0.1) -> None:
+                 idle_mb: float = 1536, poll_s: float = 0.25) -> None:
         self.cmd, self.env, self.log = cmd, env, Path(log)
-        self.max_tasks, self.poll_s = max_tasks, poll_s
+        self.max_tasks, self.idle_mb, self.poll_s = max_tasks, idle_mb, poll_s
         self.proc: subprocess.Popen[bytes] | None = None
+        self.sockets: str | None = None
         self.tasks = 0
         self.started = 0        # processes started over the run (a measure of lost workers)
 
@@ -94,19 +120,27 @@ class Worker:
         """Start the process now if there is none (its imports then overlap with other work)."""
         if self.proc is not None and self.proc.poll() is None:
             return
+        self.stop()                               # a worker found dead while idle: its leftovers go
         self.log.parent.mkdir(parents=True, exist_ok=True)
+        # the kernels' socket folders (a Unix socket's path is short: under /tmp), removed with the worker
+        self.sockets = tempfile.mkdtemp(prefix="ag-", dir="/tmp" if os.path.isdir("/tmp") else None)
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(self.cmd, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=out, start_new_session=True)
+            self.proc = subprocess.Popen(self.cmd, env={**self.env, SOCKETS_ENV: self.sockets},
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=out,
+                                         start_new_session=True)
         self.tasks, self.started = 0, self.started + 1
 
     def stop(self) -> int | None:
         """Kill the worker's tree; its exit code (negative: the signal that ended it)."""
         proc, self.proc = self.proc, None
-        if proc is None:
-            return None
-        kill_tree(proc.pid)
-        return proc.wait()
+        code = None
+        if proc is not None:
+            kill_tree(proc.pid)
+            code = proc.wait()
+        if self.sockets:
+            shutil.rmtree(self.sockets, ignore_errors=True)
+            self.sockets = None
+        return code
 
     def run(self, task_json: Path, *, log: Path, wall_s: float, memory_mb: float,
             next_task: tuple[Path, Path] | None = None) -> Outcome:
@@ -126,6 +160,8 @@ class Worker:
         except BrokenPipeError:
             pass                                  # it died before the task: reported below
         watched = psutil.Process(self.proc.pid)
+        # the next task's kernel, once started ahead, is that task's: not counted against this one
+        ahead_pid = next_task[0].parent / AHEAD_PID if next_task is not None else None
         reply: dict | None = None
         fd, pending = self.proc.stdout.fileno(), b""
         while True:
@@ -143,7 +179,7 @@ class Worker:
                 pending += chunk
                 continue
             try:
-                peak = max(peak, tree_rss(watched))
+                peak = max(peak, tree_rss(watched, _read_pid(ahead_pid)))
             except psutil.NoSuchProcess:
                 pass
             elapsed = time.monotonic() - start
@@ -164,7 +200,11 @@ class Worker:
             self.tasks += 1
             if not reply.get("ok"):
                 status, reason = "failed", f"the grading process failed: {reply.get('error', 'no reason given')}"
-            if self.tasks >= self.max_tasks:      # bounded: whatever a long run accumulates is let go
+            try:
+                idle = watched.memory_info().rss / 2**20
+            except psutil.NoSuchProcess:
+                idle = 0.0
+            if self.tasks >= self.max_tasks or idle > self.idle_mb:   # whatever a long run accumulates is let go
                 self.stop()
         self.start()                              # the next task's worker, ready ahead of need
         return Outcome(rc, status, reason, time.monotonic() - start, peak / 2**20)

@@ -39,9 +39,6 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.SandboxedExecute.timeout = cell_timeout           # per cell: training cells need minutes, loops are cut
     c.SandboxedExecute.interrupt_on_timeout = True      # a looping cell is interrupted, the rest still runs
-    # once the last cell has run, every output and all evidence are in (grade cells write it as they
-    # run, nothing waits for exit): the kernel is stopped at once instead of given time to clean up
-    c.SandboxedExecute.shutdown_kernel = "immediate"
     c.LimitOutput.max_lines = 400              # huge outputs are cut, not stored
     c.LimitOutput.max_traceback = 60
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and still runs

@@ -293,17 +293,35 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool) -> 
                     bar.running -= 1
 
     def slot_loop(slot: int) -> None:
-        """One worker's share: take a task, and the one after it, whose kernel starts ahead."""
-        def take() -> tuple[Task, Path] | None:
+        """One worker's share: take a task, and the one after it (whose kernel then starts ahead)
+        while there is enough left for the other workers; a task the grader itself fails on is
+        recorded as an error and the slot goes on."""
+        def take(spare: bool) -> tuple[Task, Path | None] | None:
             with lock:
-                task = queue.popleft() if queue else None
-            return (task, prepare(task, slot)) if task is not None else None
+                if not queue or (spare and len(queue) < n_workers):
+                    return None
+                task = queue.popleft()
+            try:
+                return task, prepare(task, slot)
+            except Exception as exc:
+                return task, failed(task, exc)
 
-        current = take()
+        def failed(task: Task, exc: Exception) -> None:
+            finish(task, _unavailable(template, opts, task, "error",
+                                      f"the grader failed on this notebook: {type(exc).__name__}: {exc}"),
+                   "not graded")
+            return None
+
+        current = take(spare=False)
         while current is not None:
-            following = take()
-            execute(*current, slot, following[1] if following else None)
-            current = following
+            following = take(spare=True)
+            task, root = current
+            if root is not None:
+                try:
+                    execute(task, root, slot, following[1] if following else None)
+                except Exception as exc:
+                    failed(task, exc)
+            current = following or take(spare=False)
 
     # Identical notebooks (same bytes, source, profile and seed) are executed once.
     first: list[Task] = []

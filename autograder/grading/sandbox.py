@@ -131,9 +131,15 @@ class SandboxKernelManager(AsyncKernelManager):
             python = [os.path.join(sys.prefix, "bin", "python") if part == sys.executable else part
                       for part in kernel_cmd]
             started = SandboxKernelManager.ahead.pop(os.path.realpath(cwd), None)
-            if started is not None and started.poll() is None and self._hand_over(started, python[1:], cwd):
-                SandboxKernelManager.handed_over += 1
-                return
+            if started is not None:
+                # the kernel started ahead runs this environment's Python: only a `python -m ...`
+                # kernel command can be handed to it; anything else is launched the usual way
+                ours = python[:2] == [os.path.join(sys.prefix, "bin", "python"), "-m"]
+                if ours and started.poll() is None and self._hand_over(started, python[1:], cwd):
+                    SandboxKernelManager.handed_over += 1
+                    return
+                started.kill()
+                started.wait()
             kernel_cmd = self._sandboxed(python, cwd)
             kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         await super()._async_launch_kernel(kernel_cmd, **kw)

@@ -25,6 +25,7 @@ from typing import Any
 import nbformat
 
 from .gradebook import apply_verdicts, export_row, scored_cells, unscored
+from .limits import AHEAD_PID, SOCKETS_ENV
 from .probes import run_probes
 from .results import record, write_json
 
@@ -143,6 +144,7 @@ def run(task: dict[str, Any], ahead: dict[str, str] | None = None) -> dict[str, 
         sandbox_config(cfg, task, sockets / "s")
         return _run(task, root, t, cfg, ahead)
     finally:
+        _drop_kernel_of(here)                 # started ahead, but the notebook never asked for a kernel
         shutil.rmtree(sockets, ignore_errors=True)
 
 
@@ -153,7 +155,10 @@ KEEP: list[int] = []
 
 
 def _socket_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="ag-", dir="/tmp" if os.path.isdir("/tmp") else None))
+    """A short folder for one kernel's sockets (a Unix socket's path may not exceed 107 bytes),
+    inside the folder the runner removes with this worker."""
+    base = os.environ.get(SOCKETS_ENV) or ("/tmp" if os.path.isdir("/tmp") else None)
+    return Path(tempfile.mkdtemp(prefix="k", dir=base))
 
 
 def start_ahead(ahead: dict[str, str]) -> int | None:
@@ -175,6 +180,7 @@ def start_ahead(ahead: dict[str, str]) -> int | None:
     sandbox_config(cfg, task, sockets / "s")
     proc = SandboxKernelManager(config=cfg).start_ahead(str(cwd), Path(ahead["log"]))
     _SOCKETS[os.path.realpath(cwd)] = sockets
+    (root / AHEAD_PID).write_text(str(proc.pid))     # the runner does not count it against this task
     return proc.pid
 
 
@@ -182,12 +188,18 @@ def _drop_stale_kernels(keep: str) -> None:
     """Kernels started ahead for another task than this one will not be used: stop them."""
     from .sandbox import SandboxKernelManager
 
-    for cwd, proc in list(SandboxKernelManager.ahead.items()):
-        if cwd != keep:
-            SandboxKernelManager.ahead.pop(cwd)
-            proc.kill()
-            proc.wait()
-            shutil.rmtree(_SOCKETS.pop(cwd, Path("/nonexistent")), ignore_errors=True)
+    for cwd in [c for c in SandboxKernelManager.ahead if c != keep]:
+        _drop_kernel_of(cwd)
+
+
+def _drop_kernel_of(cwd: str) -> None:
+    from .sandbox import SandboxKernelManager
+
+    proc = SandboxKernelManager.ahead.pop(cwd, None)
+    if proc is not None:
+        proc.kill()
+        proc.wait()
+    shutil.rmtree(_SOCKETS.pop(cwd, Path("/nonexistent")), ignore_errors=True)
 
 
 def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any, ahead: dict[str, str] | None) -> dict[str, Any]:
@@ -357,10 +369,7 @@ class _kernel_settings:
 
     def __enter__(self) -> None:
         self.saved = dict(os.environ)
-        if self.values:
-            for key in [k for k in os.environ if k.startswith("AUTOGRADER_")]:
-                del os.environ[key]
-            os.environ.update(self.values)
+        os.environ.update(self.values)
 
     def __exit__(self, *exc: Any) -> None:
         os.environ.clear()
@@ -370,9 +379,14 @@ class _kernel_settings:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--serve"]:
-        replies = os.fdopen(os.dup(1), "w")       # the runner's channel; fd 1 itself goes to the logs
+        # the runner's channel, on descriptors no child inherits: nbgrader's, the probes' and the
+        # kernels' standard input is /dev/null, their output goes to the task's log
+        requests, replies = os.fdopen(os.dup(0), "r"), os.fdopen(os.dup(1), "w")
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
         os.dup2(2, 1)
-        serve(sys.stdin, replies)
+        serve(requests, replies)
         return 0
     task = json.loads(Path(argv[0]).read_text())
     with _kernel_settings(task):

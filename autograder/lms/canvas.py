@@ -47,11 +47,12 @@ def split_reupload(filename: str) -> tuple[str, int]:
     return m["stem"] + (m["ext"] or ""), int(m["n"])
 
 
-def parse_name(name: str) -> dict | None:
-    """The parts of one download file name, or None when it is not a Canvas submission name."""
+def parse_name(name: str, *, strip: bool = True) -> dict | None:
+    """The parts of one download file name, or None when it is not a Canvas submission name
+    (``strip``: a trailing ``-N`` read as Canvas's re-upload suffix)."""
     m = _UPLOAD.match(name)
     if m:
-        original, again = split_reupload(m["file"])
+        original, again = split_reupload(m["file"]) if strip else (m["file"], 0)
         return {"name": m["name"] or "", "late": bool(m["late"]), "user": m["uid"],
                 "attachment": int(m["att"]), "file": original, "reupload": again}
     m = _ONLINE.match(name)
@@ -72,9 +73,20 @@ def read_download(root: Path) -> Listing:
         upload = Upload(key=parts["user"], lms_name=parts["name"], inner=PurePosixPath(parts["file"]),
                         source=path, download_name=str(rel), late=parts["late"],
                         order=(parts["attachment"], parts["reupload"]))
-        if parts["reupload"]:
-            upload.notes.append(f"{rel.name}: uploaded again (Canvas's re-upload suffix -{parts['reupload']})")
         listing.uploads.append(upload)
+    # "hw-1.ipynb" is a re-upload of "hw.ipynb" only next to it; alone ("week-3.ipynb", "fig-2.png")
+    # it is the student's own name
+    seen = {(u.key, str(u.inner)) for u in listing.uploads if not u.order[1]}
+    for upload in listing.uploads:
+        again = upload.order[1]
+        if not again:
+            continue
+        if (upload.key, str(upload.inner)) in seen:
+            upload.notes.append(f"{PurePosixPath(upload.download_name).name}: uploaded again "
+                                f"(Canvas's re-upload suffix -{again})")
+        else:
+            upload.inner = PurePosixPath(parse_name(PurePosixPath(upload.download_name).name, strip=False)["file"])
+            upload.order = (upload.order[0], 0)
     return listing
 
 

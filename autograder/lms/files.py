@@ -9,6 +9,7 @@ import os
 import shutil
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -49,13 +50,16 @@ def unpack(zip_path: Path, into: Path) -> Path:
                 if dest != root and root not in dest.parents:
                     raise LmsError(f"{zip_path}: unsafe path {member.filename!r} in the zip")
             into.mkdir(parents=True, exist_ok=True)
-            zf.extractall(into)
             for member in members:      # keep each file's time from the zip (which upload is later)
+                written = Path(zf.extract(member, into))
                 if not member.is_dir():
                     stamp = time.mktime(member.date_time + (0, 0, -1))
-                    os.utime(into / member.filename, (stamp, stamp))
-    except zipfile.BadZipFile as exc:
-        raise LmsError(f"{zip_path}: not a readable zip ({exc})") from None
+                    os.utime(written, (stamp, stamp))
+    except LmsError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError, ValueError) as exc:
+        # corrupt, encrypted, an unsupported compression, a file where a folder is expected ...
+        raise LmsError(f"{zip_path}: not a readable zip ({type(exc).__name__}: {str(exc)[:200]})") from None
     return into
 
 

@@ -15,13 +15,17 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from ..grading.collect import grade_ids
+from ..grading.collect import expected_notebooks, grade_ids
 from ..reports.naming import safe_component
 from . import LMS_NAMES, LmsError, canvas, manifest, moodle
 from .files import Listing, Upload, place, unpack
 from .roster import Roster, Student, canvas_name_key
+
+RELEASE = Path(__file__).resolve().parents[2] / "release"
+MARKER = ".intake"           # what says a folder is an intake's own (grade copies intake.csv, not this)
 
 SUPERSEDED, UNMATCHED = ".superseded", ".unmatched"
 Worksheet = dict[str, moodle.WorksheetRow] | None
@@ -53,8 +57,8 @@ def run(download: Path, lms: str, roster: Roster, out: Path, *, worksheet: Path 
     download, out = Path(download), Path(out)
     if not download.exists():
         raise LmsError(f"{download}: the download does not exist")
+    sheet = moodle.read_worksheet(worksheet)[2] if worksheet else None    # read before anything is replaced
     _prepare(out, download)
-    sheet = moodle.read_worksheet(worksheet)[2] if worksheet else None
     with tempfile.TemporaryDirectory() as scratch:
         if download.is_file():
             root = unpack(download, Path(scratch) / "download")
@@ -75,10 +79,11 @@ def _prepare(out: Path, download: Path) -> None:
     if download.resolve() == out.resolve() or out.resolve() in download.resolve().parents:
         raise LmsError(f"{out}: the output folder must not hold the download")
     if out.exists() and any(out.iterdir()):
-        if not (out / manifest.NAME).is_file():
+        if not (out / MARKER).is_file() or (out / "results").exists():
             raise LmsError(f"{out}: exists and is not an earlier intake's folder; choose a new --out")
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("per-student folders written by `intake`; replaced by the next intake into this folder\n")
 
 
 def _match_canvas(key: str, name: str, roster: Roster) -> tuple[Student | None, str, str]:
@@ -126,13 +131,32 @@ def _ids(upload: Upload) -> set[str] | None:
         return None
 
 
+@lru_cache(maxsize=1)
+def _release_notebooks() -> dict[tuple[str, str], frozenset[str]]:
+    """(assignment, notebook) -> its nbgrader cell ids, for every released notebook."""
+    return {(folder.name, stem): frozenset(ids) for folder in sorted(RELEASE.glob("*")) if folder.is_dir()
+            for stem, ids in expected_notebooks(folder).items()}
+
+
+def release_notebook(ids: set[str]) -> tuple[str, str] | None:
+    """The released notebook whose cells these are (the most similar set of cell ids), if any: two
+    notebooks of one assignment may share a cell id (an introduction), never most of them."""
+    scored = [(len(ids & wanted) / len(ids | wanted), key) for key, wanted in _release_notebooks().items()
+              if ids & wanted]
+    return max(scored)[1] if scored else None
+
+
 def _same(a: Upload, b: Upload, ids: dict[int, set[str] | None]) -> bool:
-    """Two versions of one submitted thing: notebooks sharing nbgrader cells, else the same file name."""
+    """Two versions of one submitted thing: notebooks recognised as the same released notebook
+    by their nbgrader cells, else (unrecognised notebooks, other files) the same file name."""
     a_nb, b_nb = a.inner.suffix == ".ipynb", b.inner.suffix == ".ipynb"
     if a_nb != b_nb:
         return False
     if a_nb and ids[id(a)] and ids[id(b)]:
-        return bool(ids[id(a)] & ids[id(b)])
+        known = release_notebook(ids[id(a)]), release_notebook(ids[id(b)])
+        if None not in known:
+            return known[0] == known[1]
+        return len(ids[id(a)] & ids[id(b)]) > len(ids[id(a)] | ids[id(b)]) / 2
     return a.inner == b.inner
 
 

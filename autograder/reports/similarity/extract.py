@@ -54,7 +54,10 @@ def answer_cells(path: Path) -> dict[str, str]:
     for cell in nbformat.read(path, as_version=4).cells:
         grade_id = _grade_id(cell)
         if cell.cell_type == "code" and grade_id and grade_id not in cells:
-            cells[grade_id] = str(cell.source)[:MAX_CHARS]
+            source = str(cell.source)
+            if len(source) > MAX_CHARS:         # cut at a line's end, so what is kept still parses
+                source = source[:MAX_CHARS].rsplit("\n", 1)[0]
+            cells[grade_id] = source
     return cells
 
 
