@@ -306,12 +306,16 @@ def test_unconfined_grading_works_and_every_report_says_so(course, tmp_path):
     subs = tmp_path / "subs"
     (subs / "solo").mkdir(parents=True)
     nbformat.write(_answered(course, "01-tiny.ipynb"), subs / "solo" / "01-tiny.ipynb")
+    (subs / "wrong").mkdir(parents=True)     # the same worker's next task: its own kernel settings, evidence
+    nbformat.write(_answered(course, "01-tiny.ipynb", ("t_code", "def square(x):\n    return x + x")),
+                   subs / "wrong" / "01-tiny.ipynb")
     opts = runner.Options(submissions=subs, assignment="tiny", out=tmp_path / "out", profile="smoke", workers=1,
                           source_root=course / "source", release_root=course / "release", unconfined=True,
                           cell_timeout=30, notebook_timeout=120, log=lambda line: None)
     results = {(r["student"], r["notebook"]): r for r in runner.grade(opts)}
     solo = results[("solo", "01-tiny")]
     assert solo["sandbox"] == "unconfined" and _scores(solo) == {"t_tests": 2.0, "t_value": 1.0}
+    assert _scores(results[("wrong", "01-tiny")]) == {"t_tests": 0.0, "t_value": 0.0}
     write_reports(list(results.values()), tmp_path / "out", assignment="tiny", profile="smoke")
     assert (tmp_path / "out" / "summary.md").read_text().startswith("WARNING: student code ran UNCONFINED")
 
@@ -325,5 +329,7 @@ def test_workers_live_for_the_run_and_start_each_next_kernel_ahead(graded):
     assert len(logs) == 2
     ran = [r for r in results.values() if "phases" in r and not r.get("reused_from")]
     ahead = [r for r in ran if r.get("kernel_started_ahead")]
-    assert len(ran) >= 8 and len(ahead) >= len(ran) - 2 - 1   # a worker's first, and the one after the kill
+    # not ahead: each worker's first, the one after the memory kill, and at most one per worker at the
+    # end of the queue (a worker keeps no spare task while another would idle)
+    assert len(ran) >= 8 and len(ahead) >= len(ran) - 2 - 1 - 2
     assert all(r["phases"]["execute"] > 0 for r in ran)

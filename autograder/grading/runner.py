@@ -122,6 +122,13 @@ def kernel_env(opts: Options, slot: int, gpus: list[str], *, data: Path, evidenc
     return env
 
 
+def expected_cost(keys: list[str], profile: str) -> float:
+    """A notebook's rough cost, to order the queue: its questions' training epochs, plus the grader's
+    own run of an app, plus one for the kernel."""
+    budgets = judge.budgets(keys, profile)["questions"].values()
+    return 1 + sum(float(b.get("epochs", 0)) for b in budgets) + 5 * len(judge.probes(keys, profile))
+
+
 def prune(root: Path) -> None:
     """After a task: drop what student code wrote (models, data, big files) and the evidence; keep
     the executed notebook, the feedback page, the gradebook and the logs for the record."""
@@ -333,7 +340,10 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool) -> 
             if task.digest:
                 by_digest[task.digest] = (task.student, task.notebook)
             first.append(task)
-    queue = deque(task for task in first if not settle(task))
+    # the longest notebooks first, so that no worker is left with a long one at the end while the
+    # others idle (by the training the profile budgets for each and the grader's own app runs)
+    cost = {name: expected_cost(keys, opts.profile) for name, keys in check_keys.items()}
+    queue = deque(sorted((task for task in first if not settle(task)), key=lambda t: -cost.get(t.notebook, 0)))
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         for future in as_completed([pool.submit(slot_loop, slot) for slot in range(n_workers)]):
             future.result()
