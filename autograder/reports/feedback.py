@@ -7,16 +7,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
-import jinja2
 import pandas as pd
 
+from .html import ENV
 from .naming import safe_component
 from .provenance import data_served, run_note
 from .tables import notebook_status
 
-_ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                          undefined=jinja2.StrictUndefined)
-_TEMPLATE = _ENV.from_string("""<!DOCTYPE html>
+_TEMPLATE = ENV.from_string("""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">

@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 import pandas as pd
+
+from ..html import ENV
 
 BANNER = ("Evidence for a human to review, not a verdict of misconduct. A high score says that two answers "
           "share long runs of code once names, comments, layout and the order of independent statements "
@@ -52,9 +53,7 @@ class Section:
     shown: list[Shown]
 
 
-_ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                          undefined=jinja2.StrictUndefined)
-_TEMPLATE = _ENV.from_string("""<!DOCTYPE html>
+_TEMPLATE = ENV.from_string("""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
