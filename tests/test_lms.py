@@ -380,6 +380,17 @@ def test_canvas_export_options_change_what_is_sent(tmp_path, roster_file):
     assert rows == {"1001": "80.77", "1002": "76.92", "": "53.85", "1004": "0"}
 
 
+def test_missing_zero_never_zeroes_a_student_who_handed_in(tmp_path, roster_file):
+    """s004 is in the intake as submitted but has no results (a shard not yet graded): no 0 is sent."""
+    rows = [{"student_id": "s004", "name": "Alan Turing", "status": "submitted", "late": "no"}]
+    out = graded(tmp_path, intake_rows=rows)
+    cli.main(["export", str(out), "--lms", "canvas", "--roster", str(roster_file), "--missing-zero"])
+    sent = {r[1]: r[5] for r in read_csv_rows(out / "canvas_import.csv")[2:]}
+    assert "1004" not in sent
+    final = pd.read_csv(out / "final_grades.csv", dtype=str, keep_default_na=False).set_index("student_id")
+    assert final.loc["s004", "exported"] == "no" and "no grading results" in final.loc["s004", "reason"]
+
+
 CANVAS_GRADEBOOK = """Student,ID,SIS User ID,SIS Login ID,Section,Lab 1 (11),CNN assignment (22),Current Score
     Points Possible,,,,,10.00,13.00,(read only)
 "Smith, John",1001,S001,jsmith,CNN-1,9.00,,90

@@ -49,15 +49,20 @@ def final_grades(out: Path, roster: Roster, *, points_possible: float | None = N
     points = float(points_possible) if points_possible else max_total
     if points <= 0:
         raise LmsError(f"--points-possible {points_possible}: must be positive")
-    late = manifest.late_by_student(manifest.read(out))
+    rows = manifest.read(out)
+    late = manifest.late_by_student(rows)
+    handed_in = {r["student_id"] for r in rows or [] if r.get("status") == "submitted" and r.get("student_id")}
     finals = []
     for student in roster:
         sid = student.student_id
         if sid not in grades.index:
-            grade = 0.0 if missing_zero else None
-            reason = "no graded submission" + ("; exported as 0 (--missing-zero)" if missing_zero else "")
-            finals.append(FinalGrade(sid, student.name, None, None, None, None, max_total, grade, points,
-                                     late.get(sid, ""), "no results", "yes" if missing_zero else "no", reason))
+            if sid in handed_in:       # submitted, but not graded (yet): a 0 would be wrong
+                zero, reason = False, "submitted (intake) but no grading results: not exported; grade it first"
+            else:
+                zero = missing_zero
+                reason = "no graded submission" + ("; exported as 0 (--missing-zero)" if missing_zero else "")
+            finals.append(FinalGrade(sid, student.name, None, None, None, None, max_total, 0.0 if zero else None,
+                                     points, late.get(sid, ""), "no results", "yes" if zero else "no", reason))
             continue
         g = grades.loc[sid]
         total, pending = float(g["total_so_far"]), float(g["manual_pending_points"])
