@@ -380,6 +380,12 @@ def test_canvas_export_options_change_what_is_sent(tmp_path, roster_file):
     assert rows == {"1001": "80.77", "1002": "76.92", "": "53.85", "1004": "0"}
 
 
+def test_a_bare_canvas_assignment_id_needs_the_column_name(tmp_path, roster_file, capsys):
+    out = graded(tmp_path)
+    assert cli.main(["export", str(out), "--lms", "canvas", "--roster", str(roster_file), "--column", "22"]) == 2
+    assert "'<assignment name> (22)'" in capsys.readouterr().err
+
+
 def test_missing_zero_never_zeroes_a_student_who_handed_in(tmp_path, roster_file):
     """s004 is in the intake as submitted but has no results (a shard not yet graded): no 0 is sent."""
     rows = [{"student_id": "s004", "name": "Alan Turing", "status": "submitted", "late": "no"}]

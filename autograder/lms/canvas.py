@@ -138,6 +138,9 @@ def write_import(grades: dict[str, float], roster: Roster, to: Path, *, points: 
     problems: list[str] = []
     written: set[str] = set()
     if template is None:
+        if column and column.strip().isdigit():
+            raise LmsError(f"--column {column}: without --template, name the column as Canvas does, "
+                           f"'<assignment name> ({column.strip()})', or Canvas adds a new assignment called {column!r}")
         name = column or "Assignment"
         rows = [ID_COLUMNS + [name], [f"    {POINTS_POSSIBLE}", "", "", "", "", grade_text(points)]]
         for student in roster:
