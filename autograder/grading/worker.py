@@ -131,18 +131,12 @@ def sandbox_config(cfg: Any, task: dict[str, Any], sockets: Path) -> None:
 def run(task: dict[str, Any], ahead: dict[str, str] | None = None) -> dict[str, Any]:
     """Grade one task. ``ahead`` (``{"task": NEXT.json, "log": LOG}``): the task this worker runs
     next, whose kernel is started as soon as this task's notebook has run (see :func:`start_ahead`)."""
-    from .course import TaskDir, config_for
-
-    root = Path(task["course_dir"])
-    t = TaskDir(root, task["assignment"], task["student"], task["notebook"])
-    cfg = config_for(root, cell_timeout=int(task["cell_timeout"]))
-    cfg.CourseDirectory.notebook_id = t.notebook
+    root, t = Path(task["course_dir"]), _task_dir(task)
     here = os.path.realpath(t.autograded.parent)
     sockets = _SOCKETS.pop(here, None) or _socket_dir()
     _drop_stale_kernels(keep=here)
     try:
-        sandbox_config(cfg, task, sockets / "s")
-        return _run(task, root, t, cfg, ahead)
+        return _run(task, root, t, _config(task, sockets), ahead)
     finally:
         _drop_kernel_of(here)                 # started ahead, but the notebook never asked for a kernel
         shutil.rmtree(sockets, ignore_errors=True)
@@ -152,6 +146,22 @@ def run(task: dict[str, Any], ahead: dict[str, str] | None = None) -> dict[str, 
 # the runner must not stop when this task ends
 _SOCKETS: dict[str, Path] = {}
 KEEP: list[int] = []
+
+
+def _task_dir(task: dict[str, Any]) -> Any:
+    from .course import TaskDir
+
+    return TaskDir(Path(task["course_dir"]), task["assignment"], task["student"], task["notebook"])
+
+
+def _config(task: dict[str, Any], sockets: Path) -> Any:
+    """nbgrader's configuration for this task, its sandbox included (kernel sockets in ``sockets``)."""
+    from .course import config_for
+
+    cfg = config_for(Path(task["course_dir"]), cell_timeout=int(task["cell_timeout"]))
+    cfg.CourseDirectory.notebook_id = task["notebook"]
+    sandbox_config(cfg, task, sockets / "s")
+    return cfg
 
 
 def _socket_dir() -> Path:
@@ -165,19 +175,16 @@ def start_ahead(ahead: dict[str, str]) -> int | None:
     """Start the next task's sandboxed kernel now, so its imports overlap with this task's judging,
     scoring and feedback; returns its process id (which must outlive this task), or None when the
     next task runs unconfined (its kernel inherits this process's environment at launch)."""
-    from .course import TaskDir, config_for
     from .sandbox import SandboxKernelManager
 
     task = json.loads(Path(ahead["task"]).read_text())
     if not (task.get("sandbox") or {}).get("enabled"):
         return None
     root = Path(task["course_dir"])
-    t = TaskDir(root, task["assignment"], task["student"], task["notebook"])
-    cwd = t.autograded.parent
+    cwd = _task_dir(task).autograded.parent
     cwd.mkdir(parents=True, exist_ok=True)     # nbgrader fills it: only a finished notebook there is replaced
     sockets = _socket_dir()
-    cfg = config_for(root, cell_timeout=int(task["cell_timeout"]))
-    sandbox_config(cfg, task, sockets / "s")
+    cfg = _config(task, sockets)
     proc = SandboxKernelManager(config=cfg).start_ahead(str(cwd), Path(ahead["log"]))
     _SOCKETS[os.path.realpath(cwd)] = sockets
     (root / AHEAD_PID).write_text(str(proc.pid))     # the runner does not count it against this task
