@@ -14,6 +14,7 @@ from autograder.grading import limits
 FAKE = r'''
 import json, os, subprocess, sys, time
 print("not a reply: start-up chatter", flush=True)          # ignored by the runner
+held = []                                                    # what the worker keeps between tasks
 for line in sys.stdin:
     req = json.loads(line)
     task = json.loads(open(req["task"]).read())
@@ -22,6 +23,8 @@ for line in sys.stdin:
         time.sleep(task["sleep"])
     if task.get("allocate_mb"):
         hog = bytearray(task["allocate_mb"] * 2**20); time.sleep(5)
+    if task.get("hold_mb"):
+        held.append(bytearray(task["hold_mb"] * 2**20)); held[-1][::4096] = b"x" * len(held[-1][::4096])
     if task.get("crash"):
         os._exit(3)
     for what in task.get("children", []):                    # a leftover kernel, or one started ahead
@@ -78,6 +81,19 @@ def test_a_task_over_its_memory_cap_is_stopped(tmp_path):
         hog = _run(worker, _task(tmp_path, "hog", allocate_mb=400), memory_mb=200)
         assert hog.status == "memory" and "limit 200 MB" in hog.reason
         assert _run(worker, _task(tmp_path, "next")).status == "ok"
+    finally:
+        worker.stop()
+
+
+def test_what_the_worker_held_before_a_task_is_not_charged_to_it(tmp_path):
+    worker = _worker(tmp_path)
+    try:
+        assert _run(worker, _task(tmp_path, "grows", hold_mb=300), memory_mb=4096).status == "ok"
+        after = _run(worker, _task(tmp_path, "after", sleep=1.5), memory_mb=200)
+        assert after.status == "ok" and after.peak_rss_mb < 100
+        grows_again = _run(worker, _task(tmp_path, "again", hold_mb=300, sleep=1.5), memory_mb=200)
+        assert grows_again.status == "memory"       # growth during the task counts
+        assert worker.started == 2
     finally:
         worker.stop()
 

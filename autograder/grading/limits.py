@@ -4,9 +4,11 @@ A worker (``python -m autograder.grading.worker --serve``) imports nbgrader, nbc
 once, then takes one task at a time over a pipe. It is started ahead of need (when the run starts,
 and again as soon as one is lost), so no task waits for Python's imports. A task that exceeds its
 limits kills the worker's whole tree (worker, sandbox, kernel); a fresh worker takes the next task.
-After every task, whatever the task's kernel left running is killed, but the next task's kernel,
-started ahead (which is not counted against this task's memory either); a worker that has grown
-past ``idle_mb`` or served ``max_tasks`` is replaced.
+A task's memory is its kernel's tree, its probes and what the worker grows by while it runs (not
+what the worker held before it, which earlier tasks' imports have set). After every task, whatever
+the task's kernel left running is killed, but the next task's kernel, started ahead (which is not
+counted against this task's memory either); a worker that has grown past ``idle_mb`` or served
+``max_tasks`` is replaced.
 """
 from __future__ import annotations
 
@@ -49,8 +51,9 @@ def _trees(kids: list[psutil.Process], roots: set[int]) -> set[int]:
     return inside
 
 
-def tree_rss(proc: psutil.Process, exclude: set[int] = frozenset()) -> int:
-    """Resident memory of ``proc`` and its descendants, but the trees rooted at ``exclude``."""
+def tree_rss(proc: psutil.Process, exclude: set[int] = frozenset(), own_baseline: int = 0) -> int:
+    """Resident memory of ``proc`` and its descendants, but the trees rooted at ``exclude``;
+    ``proc`` itself counts only by what it has grown past ``own_baseline`` bytes."""
     kids = proc.children(recursive=True)
     skipped = _trees(kids, set(exclude)) if exclude else set()
     total = 0
@@ -58,9 +61,10 @@ def tree_rss(proc: psutil.Process, exclude: set[int] = frozenset()) -> int:
         if p.pid in skipped:
             continue
         try:
-            total += p.memory_info().rss
+            rss = p.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
+            continue
+        total += max(0, rss - own_baseline) if p.pid == proc.pid else rss
     return total
 
 
@@ -160,6 +164,10 @@ class Worker:
         except BrokenPipeError:
             pass                                  # it died before the task: reported below
         watched = psutil.Process(self.proc.pid)
+        try:    # a task is charged for what the worker grows by while it runs, not for what it had
+            baseline = watched.memory_info().rss
+        except psutil.NoSuchProcess:
+            baseline = 0
         # the next task's kernel, once started ahead, is that task's: not counted against this one
         ahead_pid = next_task[0].parent / AHEAD_PID if next_task is not None else None
         reply: dict | None = None
@@ -179,7 +187,7 @@ class Worker:
                 pending += chunk
                 continue
             try:
-                peak = max(peak, tree_rss(watched, _read_pid(ahead_pid)))
+                peak = max(peak, tree_rss(watched, _read_pid(ahead_pid), baseline))
             except psutil.NoSuchProcess:
                 pass
             elapsed = time.monotonic() - start
