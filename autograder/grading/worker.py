@@ -26,7 +26,7 @@ import nbformat
 
 from .gradebook import apply_verdicts, export_row, scored_cells, unscored
 from .limits import AHEAD_PID, SOCKETS_ENV
-from .probes import run_probes
+from .probes import start_probes
 from .results import record, write_json
 
 # Answer code that reaches into the grader or the interpreter's module table is listed for a human:
@@ -229,68 +229,71 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any, ahead: dict[str, st
     result = record(t.student, t.assignment, t.notebook, task["profile"])
     SandboxedExecute.executed_s = 0.0
     SandboxKernelManager.handed_over = 0
-    graded = api.autograde(t.assignment, t.student, force=True, create=True)
-    phase("autograde")
-    if ahead:
-        try:
-            pid = start_ahead(ahead)
-            if pid:
-                KEEP.append(pid)
-        except Exception as exc:            # the next kernel then starts the usual way
-            print(f"could not start the next task's kernel ahead: {exc}", flush=True)
-    phases["execute"] = round(SandboxedExecute.executed_s, 3)
-    result["kernel_started_ahead"] = SandboxKernelManager.handed_over > 0
-    phases["autograde"] = round(phases["autograde"] - phases["execute"], 3)
-    print(graded.get("log") or "", graded.get("error") or "", sep="\n", flush=True)  # into worker.log
-    review: list[str] = []
-    if graded.get("success") and t.autograded.is_file():
-        evidence = Path(task["evidence_dir"])
-        trusted = trusted_sources(root / "source" / t.assignment / f"{t.notebook}.ipynb")
-        probed = run_probes(task, t.autograded.parent, [k for src in trusted.values() for k in judge.checks_of(src)],
-                            root)
-        phase("probes")
-        judged = time.monotonic()
-        rows = [row for row in _jsonl(root / "timeouts.jsonl")
-                if isinstance(row, dict) and "cell" in row and isinstance(row.get("seconds"), (int, float))]
-        stopped = {row["cell"]: row["seconds"] for row in rows}
-        verdicts = judge.judge_cells(trusted, profile=task["profile"], evidence_dir=evidence,
-                                     work_dir=t.autograded.parent, probe_dir=probed,
-                                     private_dir=Path(task["private_dir"]) if task.get("private_dir") else None,
-                                     stopped=stopped, after_stop=cells_after(t.autograded, rows),
-                                     skip=task.get("skip_kinds", ()))
-        if stopped:             # graded, but the time limit cut a cell short: the reason is said everywhere
-            result["status"] = "timeout"
-            result["reason"] = "; ".join(f"cell {cell} stopped after {seconds:g} s (time limit of one cell)"
-                                         for cell, seconds in stopped.items()) + "; the cells after it still ran"
-        result["judge_s"] = round(time.monotonic() - judged, 2)
-        phase("judge")
-        apply_verdicts(t, verdicts)
-        review = [f"{v.grade_id}: {note}" for v in verdicts.values() for note in v.review]
-        result["metrics"] = [m for v in verdicts.values() for m in v.metrics]
-        result["verdicts"] = {v.grade_id: v.messages for v in verdicts.values()}
-        result["cells"] = scored_cells(t.gradebook, t.assignment, t.student, t.notebook, t.autograded)
-        phase("gradebook")
-        feedback = api.generate_feedback(t.assignment, t.student, force=True)
-        phase("feedback")
-        result["nbgrader_export"] = export_row(t.gradebook, root / "nbgrader_grades.csv", t.student)
-        phase("gradebook")
-        result["feedback_html"] = str(t.feedback) if feedback.get("success") and t.feedback.is_file() else None
-    else:
-        log = (graded.get("log") or "") + (graded.get("error") or "")
-        died = "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower()
-        result["status"] = "kernel_died" if died else "error"
-        result["reason"] = ("the notebook's kernel died (a crash, e.g. out of memory or a segfault)"
-                            if died else "nbgrader could not grade this notebook: " + _last_error(log))
-        result["cells"] = unscored(t.gradebook, t.assignment, t.notebook, result["reason"])
-        result["feedback_html"] = None
-    source_nb = root / "source" / t.assignment / f"{t.notebook}.ipynb"
-    result["flags"] = integrity_flags(t.submitted, restored_cells(source_nb)) + review + gpu_memory_flags(t.autograded)
-    result["sandbox"] = "bubblewrap" if (task.get("sandbox") or {}).get("enabled") else "unconfined"
-    phase("flags")
-    result["phases"] = phases
-    result["elapsed_s"] = round(time.monotonic() - started, 2)
-    result["data_served"] = served_data(Path(task["served_log"]))
-    return result
+    trusted = trusted_sources(root / "source" / t.assignment / f"{t.notebook}.ipynb")
+    with start_probes(task, [k for src in trusted.values() for k in judge.checks_of(src)], root) as probes:
+        # the grader's probes import what they need while the notebook runs (stopped if it does not end)
+        graded = api.autograde(t.assignment, t.student, force=True, create=True)
+        phase("autograde")
+        if ahead:
+            try:
+                pid = start_ahead(ahead)
+                if pid:
+                    KEEP.append(pid)
+            except Exception as exc:            # the next kernel then starts the usual way
+                print(f"could not start the next task's kernel ahead: {exc}", flush=True)
+        phases["execute"] = round(SandboxedExecute.executed_s, 3)
+        result["kernel_started_ahead"] = SandboxKernelManager.handed_over > 0
+        phases["autograde"] = round(phases["autograde"] - phases["execute"], 3)
+        print(graded.get("log") or "", graded.get("error") or "", sep="\n", flush=True)  # into worker.log
+        review: list[str] = []
+        if graded.get("success") and t.autograded.is_file():
+            evidence = Path(task["evidence_dir"])
+            probed = probes.finish(t.autograded.parent)
+            result["probes_started_cold"] = probes.cold_runs
+            phase("probes")
+            judged = time.monotonic()
+            rows = [row for row in _jsonl(root / "timeouts.jsonl")
+                    if isinstance(row, dict) and "cell" in row and isinstance(row.get("seconds"), (int, float))]
+            stopped = {row["cell"]: row["seconds"] for row in rows}
+            verdicts = judge.judge_cells(trusted, profile=task["profile"], evidence_dir=evidence,
+                                         work_dir=t.autograded.parent, probe_dir=probed,
+                                         private_dir=Path(task["private_dir"]) if task.get("private_dir") else None,
+                                         stopped=stopped, after_stop=cells_after(t.autograded, rows),
+                                         skip=task.get("skip_kinds", ()))
+            if stopped:             # graded, but the time limit cut a cell short: the reason is said everywhere
+                result["status"] = "timeout"
+                result["reason"] = "; ".join(f"cell {cell} stopped after {seconds:g} s (time limit of one cell)"
+                                             for cell, seconds in stopped.items()) + "; the cells after it still ran"
+            result["judge_s"] = round(time.monotonic() - judged, 2)
+            phase("judge")
+            apply_verdicts(t, verdicts)
+            review = [f"{v.grade_id}: {note}" for v in verdicts.values() for note in v.review]
+            result["metrics"] = [m for v in verdicts.values() for m in v.metrics]
+            result["verdicts"] = {v.grade_id: v.messages for v in verdicts.values()}
+            result["cells"] = scored_cells(t.gradebook, t.assignment, t.student, t.notebook, t.autograded)
+            phase("gradebook")
+            feedback = api.generate_feedback(t.assignment, t.student, force=True)
+            phase("feedback")
+            result["nbgrader_export"] = export_row(t.gradebook, root / "nbgrader_grades.csv", t.student)
+            phase("gradebook")
+            result["feedback_html"] = str(t.feedback) if feedback.get("success") and t.feedback.is_file() else None
+        else:
+            log = (graded.get("log") or "") + (graded.get("error") or "")
+            died = "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower()
+            result["status"] = "kernel_died" if died else "error"
+            result["reason"] = ("the notebook's kernel died (a crash, e.g. out of memory or a segfault)"
+                                if died else "nbgrader could not grade this notebook: " + _last_error(log))
+            result["cells"] = unscored(t.gradebook, t.assignment, t.notebook, result["reason"])
+            result["feedback_html"] = None
+        source_nb = root / "source" / t.assignment / f"{t.notebook}.ipynb"
+        result["flags"] = (integrity_flags(t.submitted, restored_cells(source_nb)) + review
+                           + gpu_memory_flags(t.autograded))
+        result["sandbox"] = "bubblewrap" if (task.get("sandbox") or {}).get("enabled") else "unconfined"
+        phase("flags")
+        result["phases"] = phases
+        result["elapsed_s"] = round(time.monotonic() - started, 2)
+        result["data_served"] = served_data(Path(task["served_log"]))
+        return result
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:

@@ -111,7 +111,8 @@ SPECS: dict[str, Spec] = {
     f"{F}.q10.accuracy#hidden": Spec("predictions", f"{F}.q10", {"folder": "chest_xray"},
                                      {"dataset": "chest_xray"}),
     f"{F}.q10.app": Spec("ran", f"{F}.q10", {}, {"file": "app.py"}),
-    f"{F}.q10.app#hidden": Spec("app", f"{F}.q10", {"app": "app.py", "folder": "chest_xray", "images": 6},
+    f"{F}.q10.app#hidden": Spec("app", f"{F}.q10", {"app": "app.py", "folder": "chest_xray", "images": 6,
+                                                       "preload": ["keras"]},   # the app loads xray_model.keras
                                 {"dataset": "chest_xray", "min_correct": 4}),
 }
 

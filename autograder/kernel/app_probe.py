@@ -132,12 +132,25 @@ def _short(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder.kernel.app_probe APP IMAGE_FOLDER COUNT OUT.json``: the grader runs this in a
-    fresh sandbox after the notebook, so nothing the notebook left in memory can change what it records."""
+    """``python -m autograder.kernel.app_probe [--wait MODULES] APP IMAGE_FOLDER COUNT OUT.json``: the
+    grader runs this in a fresh sandbox after the notebook, so nothing the notebook left in memory can
+    change what it records. ``--wait``: import Streamlit and the comma-separated ``MODULES`` first, then
+    wait for a line on stdin (the grader starts the probe while the notebook runs, and says go when
+    the app is there); end of input without it: exit without recording anything."""
+    import importlib
     import json
     import sys
 
-    app, folder, count, out = (sys.argv[1:] if argv is None else argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--wait"]:
+        modules = [m for m in args[1].split(",") if m]
+        del args[:2]
+        import streamlit.testing.v1  # noqa: F401
+        for module in modules:
+            importlib.import_module(module)
+        if not sys.stdin.readline().strip():
+            return 0
+    app, folder, count, out = args
     images = sorted(p for p in Path(folder).iterdir() if p.suffix == ".png")[: int(count)]
     try:
         result = probe(Path(app), images)
