@@ -77,30 +77,34 @@ def bare_nbclient(out: Path, assignment: str = ASSIGNMENT) -> dict[str, float]:
     return bare_nbclient_of(out / "graded" / "work", assignment, "reference")
 
 
-def bare_nbclient_of(work: Path, assignment: str, student: str) -> dict[str, float]:
+def bare_nbclient_of(work: Path, assignment: str, student: str, *, probed: bool = False,
+                     only: set[str] | None = None) -> dict[str, float]:
     """Seconds to execute each notebook exactly as grading ran it (the submission with nbgrader's
     restored and hidden tests: the executed notebook grading kept) with nbclient alone, one after
     the other: the same kernel start-up hook, data, requests and budgets, so the kernel-side evidence
-    is exported too; no nbgrader, no sandbox, no judge, no feedback."""
+    is exported too; no nbgrader, no sandbox, no judge, no feedback. The tests' app check runs the
+    app in the kernel, as the notebook's test asks (``probed``: it is left out, as grading leaves it
+    to the grader's own probe). ``only``: these notebooks (stems)."""
     import tempfile
 
     import nbformat
     from nbclient import NotebookClient
 
     from . import judge
-    from .grading.worker import trusted_sources
     from .kernel import STARTUP
 
     opts = runner.Options(submissions=work, assignment=assignment, out=work, workers=1)
+    check_keys = _check_keys(work, assignment)
     times = {}
     for path in sorted((work / "tasks" / student).glob(f"*/autograded/{student}/{assignment}/*.ipynb")):
-        keys = [k for src in trusted_sources(work / "template" / assignment / "source" / assignment / path.name).values()
-                for k in judge.checks_of(src)]
+        if only is not None and path.stem not in only:
+            continue
+        keys = check_keys.get(path.stem, [])
         with tempfile.TemporaryDirectory() as tmp:
             run_dir, evidence, ipython, kernel_in = (Path(tmp) / n for n in ("run", "evidence", "ipython", "in"))
             for folder in (run_dir, evidence, ipython, kernel_in):
                 folder.mkdir()
-            (kernel_in / "requests.json").write_text(json.dumps(judge.requests(keys, "smoke")))
+            (kernel_in / "requests.json").write_text(json.dumps(judge.requests(keys, "smoke", probed=probed)))
             (kernel_in / "budgets.json").write_text(json.dumps(judge.budgets(keys, "smoke")))
             shutil.copy(path, run_dir)
             env = runner.kernel_env(opts, 0, [], data=work / "data" / "smoke" / "student", evidence=evidence,
@@ -127,6 +131,16 @@ def overhead(out: Path, sandboxed: list[dict], assignment: str = ASSIGNMENT) -> 
                      "judge_s": r.get("judge_s", 0.0),
                      "sandbox_s": round(r["elapsed_s"] - unconfined[name]["elapsed_s"], 1)})
     return rows
+
+
+def _check_keys(work: Path, assignment: str) -> dict[str, list[str]]:
+    """notebook stem -> the judge's checks of its grade cells (from the instructor's source)."""
+    from . import judge
+    from .grading.worker import trusted_sources
+
+    source = work / "template" / assignment / "source" / assignment
+    return {path.stem: [k for src in trusted_sources(path).values() for k in judge.checks_of(src)]
+            for path in sorted(source.glob("*.ipynb"))}
 
 
 def _copies(out: Path, assignment: str, n: int) -> Path:
@@ -168,6 +182,12 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3) -> dict:
     one, many = _copies(out, assignment, 1), _copies(out, assignment, copies)
     t1, r1, first = _timed_run(one, out / "graded1", assignment, 1)
     bare = bare_nbclient_of(out / "graded1" / "work", assignment, "student01")
+    from . import judge
+
+    with_app = {stem for stem, keys in _check_keys(out / "graded1" / "work", assignment).items()
+                if judge.probes(keys, "smoke")}
+    without_app = dict(bare, **bare_nbclient_of(out / "graded1" / "work", assignment, "student01", probed=True,
+                                                only=with_app))
     tn, rn, results = _timed_run(many, out / f"graded{copies}", assignment, 1)
     t2w, r2w, _ = _timed_run(many, out / f"graded{copies}w2", assignment, 2)
     slope = (tn + rn - t1 - r1) / (copies - 1)
@@ -178,7 +198,9 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3) -> dict:
     row = {"assignment": assignment, "copies": copies, "bare_nbclient_s": round(sum(bare.values()), 1),
            "graded_1_s": round(t1 + r1, 1), f"graded_{copies}_s": round(tn + rn, 1),
            "reports_1_s": round(r1, 1), f"reports_{copies}_s": round(rn, 1),
+           "bare_nbclient_without_app_test_s": round(sum(without_app.values()), 1),
            "per_submission_s": round(slope, 1), "overhead_per_submission_s": round(slope - sum(bare.values()), 1),
+           "overhead_over_bare_without_app_test_s": round(slope - sum(without_app.values()), 1),
            "setup_s": round(t1 + r1 - slope, 1), f"graded_{copies}_2_workers_s": round(t2w + r2w, 1),
            "two_worker_ratio": round((t2w + r2w) / (tn + rn), 2),
            "phases_per_submission_s": {k: round(v, 2) for k, v in phases.items()},
@@ -186,9 +208,11 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3) -> dict:
            "notebooks": len(results), "cpus": os.cpu_count()}
     print(f"\ngrading cost per submission of {assignment} (smoke, reference, {len(first)} notebooks; "
           f"1 and {copies} distinct copies, 1 worker):")
-    print(f"  bare nbclient, the same notebooks: {row['bare_nbclient_s']:.1f} s")
+    print(f"  bare nbclient, the same notebooks: {row['bare_nbclient_s']:.1f} s "
+          f"(the app test run in the kernel; {row['bare_nbclient_without_app_test_s']:.1f} s without it)")
     print(f"  graded, per submission (slope):    {row['per_submission_s']:.1f} s   "
-          f"overhead {row['overhead_per_submission_s']:+.1f} s per submission")
+          f"overhead {row['overhead_per_submission_s']:+.1f} s per submission "
+          f"({row['overhead_over_bare_without_app_test_s']:+.1f} s over bare without the app test)")
     print(f"  set-up once per run (intercept):   {row['setup_s']:.1f} s")
     print(f"  where a submission's time goes:    " + ", ".join(f"{k} {v:.1f} s" for k, v in
                                                               row["phases_per_submission_s"].items()))

@@ -24,6 +24,7 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
                                         IncludeHeaderFooter, LimitOutput, LockCells, OverwriteCells,
                                         OverwriteKernelspec, SaveAutoGrades)
 
+    from .exporters import FeedbackExporter
     from .preprocessors import (DeduplicateCells, RestoreCellRoles, SanitizeMarkdown, ScoreByExceptions,
                                 ShortenTracebacks)
     from .sandbox import SandboxedExecute
@@ -54,5 +55,6 @@ def course_config(c: Config | None = None, *, cell_timeout: int = 600) -> Config
     # Feedback shows each test's visible part and its message, never hidden test source.
     c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortenTracebacks, SanitizeMarkdown,
                                         CSSHTMLHeaderPreprocessor]
+    c.GenerateFeedback.exporter_class = FeedbackExporter    # its templates compiled once per worker
     c.HTMLExporter.sanitize_html = True        # student markdown and outputs: no script, no event handlers
     return c

@@ -6,7 +6,9 @@ probability per image, errors, exceptions) is evidence; the judge knows the true
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -139,15 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     the app is there); end of input without it: exit without recording anything."""
     import importlib
     import json
-    import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--wait"]:
         modules = [m for m in args[1].split(",") if m]
         del args[:2]
-        import streamlit.testing.v1  # noqa: F401
+        from streamlit.testing.v1 import AppTest
         for module in modules:
             importlib.import_module(module)
+        AppTest.from_string("import streamlit as st\nst.write('ready')").run()   # Streamlit's first-run set-up
         if not sys.stdin.readline().strip():
             return 0
     app, folder, count, out = args
@@ -161,4 +163,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    sys.stdout.flush(), sys.stderr.flush()
+    os._exit(code)        # the evidence is written: no need to wait for the frameworks' own teardown
