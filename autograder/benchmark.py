@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .demo import submissions
 from .grading import runner
@@ -160,18 +164,56 @@ def _copies(out: Path, assignment: str, n: int) -> Path:
     return folder
 
 
-def _timed_run(subs: Path, out: Path, assignment: str, workers: int) -> tuple[float, float, list[dict]]:
-    """Wall seconds of grading (set-up included) and of writing the reports; the results."""
+@dataclass
+class Usage:
+    """What one measured step cost: wall seconds, CPU seconds of this process and of every process
+    it started and reaped (kernels, workers, sandboxes), and CPU seconds a virtual machine's host
+    took meanwhile (``steal``). CPU time hardly moves with a busy host; wall time does."""
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    stolen_s: float = 0.0
+
+
+def _cpu_s() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def stolen_cpu_s() -> float:
+    """CPU seconds a virtual machine's host has taken from it since boot (``steal`` in /proc/stat;
+    0 where there is none)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+@contextmanager
+def measured() -> Iterator[Usage]:
+    """``with measured() as used: ...``: ``used`` holds the step's :class:`Usage` afterwards."""
+    used = Usage()
+    wall, cpu, stolen = time.perf_counter(), _cpu_s(), stolen_cpu_s()
+    try:
+        yield used
+    finally:
+        used.wall_s = time.perf_counter() - wall
+        used.cpu_s, used.stolen_s = _cpu_s() - cpu, stolen_cpu_s() - stolen
+
+
+def _timed_run(subs: Path, out: Path, assignment: str, workers: int) -> tuple[Usage, float, list[dict]]:
+    """What grading cost (set-up and reports included), the seconds of the reports alone, the results."""
     from .reports import write_reports
 
     shutil.rmtree(out, ignore_errors=True)
     opts = runner.Options(submissions=subs, assignment=assignment, out=out, profile="smoke", workers=workers,
                           resume=False, log=lambda line: None)
-    started = time.perf_counter()
-    results = runner.grade(opts)
-    graded = time.perf_counter() - started
-    write_reports(results, out, assignment=assignment, profile="smoke")
-    return graded, time.perf_counter() - started - graded, results
+    with measured() as used:
+        results = runner.grade(opts)
+        graded = time.perf_counter()
+        write_reports(results, out, assignment=assignment, profile="smoke")
+        reports = time.perf_counter() - graded
+    return used, reports, results
 
 
 def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3) -> dict:
@@ -179,33 +221,40 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3) -> dict:
     grade 1 and then ``copies`` distinct copies of the reference (1 worker), the slope is the cost of
     one more submission and the intercept the set-up; then the same copies with 2 workers; bare
     nbclient runs the very notebooks grading executed (:func:`bare_nbclient`)."""
-    one, many = _copies(out, assignment, 1), _copies(out, assignment, copies)
-    t1, r1, first = _timed_run(one, out / "graded1", assignment, 1)
-    bare = bare_nbclient_of(out / "graded1" / "work", assignment, "student01")
     from . import judge
 
-    with_app = {stem for stem, keys in _check_keys(out / "graded1" / "work", assignment).items()
-                if judge.probes(keys, "smoke")}
-    without_app = dict(bare, **bare_nbclient_of(out / "graded1" / "work", assignment, "student01", probed=True,
-                                                only=with_app))
-    tn, rn, results = _timed_run(many, out / f"graded{copies}", assignment, 1)
-    t2w, r2w, _ = _timed_run(many, out / f"graded{copies}w2", assignment, 2)
-    slope = (tn + rn - t1 - r1) / (copies - 1)
+    one, many = _copies(out, assignment, 1), _copies(out, assignment, copies)
+    u1, r1, first = _timed_run(one, out / "graded1", assignment, 1)
+    work = out / "graded1" / "work"
+    with measured() as ub:
+        bare = bare_nbclient_of(work, assignment, "student01")
+    with_app = {stem for stem, keys in _check_keys(work, assignment).items() if judge.probes(keys, "smoke")}
+    without_app = dict(bare, **bare_nbclient_of(work, assignment, "student01", probed=True, only=with_app))
+    un, rn, results = _timed_run(many, out / f"graded{copies}", assignment, 1)
+    u2, r2w, _ = _timed_run(many, out / f"graded{copies}w2", assignment, 2)
+    slope = (un.wall_s - u1.wall_s) / (copies - 1)
+    cpu_slope = (un.cpu_s - u1.cpu_s) / (copies - 1)
     phases: dict[str, float] = {}
     for r in results:
         for name, seconds in (r.get("phases") or {}).items():
             phases[name] = phases.get(name, 0.0) + seconds / copies
     row = {"assignment": assignment, "copies": copies, "bare_nbclient_s": round(sum(bare.values()), 1),
-           "graded_1_s": round(t1 + r1, 1), f"graded_{copies}_s": round(tn + rn, 1),
+           "graded_1_s": round(u1.wall_s, 1), f"graded_{copies}_s": round(un.wall_s, 1),
            "reports_1_s": round(r1, 1), f"reports_{copies}_s": round(rn, 1),
            "bare_nbclient_without_app_test_s": round(sum(without_app.values()), 1),
            "per_submission_s": round(slope, 1), "overhead_per_submission_s": round(slope - sum(bare.values()), 1),
            "overhead_over_bare_without_app_test_s": round(slope - sum(without_app.values()), 1),
-           "setup_s": round(t1 + r1 - slope, 1), f"graded_{copies}_2_workers_s": round(t2w + r2w, 1),
-           "two_worker_ratio": round((t2w + r2w) / (tn + rn), 2),
+           "setup_s": round(u1.wall_s - slope, 1), f"graded_{copies}_2_workers_s": round(u2.wall_s, 1),
+           "two_worker_ratio": round(u2.wall_s / un.wall_s, 2),
+           "bare_nbclient_cpu_s": round(ub.cpu_s, 1), "cpu_per_submission_s": round(cpu_slope, 1),
+           "cpu_overhead_per_submission_s": round(cpu_slope - ub.cpu_s, 1),
+           "cpu_setup_s": round(u1.cpu_s - cpu_slope, 1),
            "phases_per_submission_s": {k: round(v, 2) for k, v in phases.items()},
            "kernels_started_ahead": sum(bool(r.get("kernel_started_ahead")) for r in results),
-           "notebooks": len(results), "cpus": os.cpu_count()}
+           "notebooks": len(results), "cpus": os.cpu_count(),
+           "cpu_stolen_by_host_s": {"graded_1": round(u1.stolen_s, 1), "bare": round(ub.stolen_s, 1),
+                                    f"graded_{copies}": round(un.stolen_s, 1),
+                                    f"graded_{copies}_2_workers": round(u2.stolen_s, 1)}}
     print(f"\ngrading cost per submission of {assignment} (smoke, reference, {len(first)} notebooks; "
           f"1 and {copies} distinct copies, 1 worker):")
     print(f"  bare nbclient, the same notebooks: {row['bare_nbclient_s']:.1f} s "
@@ -214,12 +263,17 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3) -> dict:
           f"overhead {row['overhead_per_submission_s']:+.1f} s per submission "
           f"({row['overhead_over_bare_without_app_test_s']:+.1f} s over bare without the app test)")
     print(f"  set-up once per run (intercept):   {row['setup_s']:.1f} s")
-    print(f"  where a submission's time goes:    " + ", ".join(f"{k} {v:.1f} s" for k, v in
+    print(f"  CPU time per submission:           {row['cpu_per_submission_s']:.1f} s graded, "
+          f"{row['bare_nbclient_cpu_s']:.1f} s bare: overhead {row['cpu_overhead_per_submission_s']:+.1f} s "
+          f"(set-up {row['cpu_setup_s']:.1f} s)")
+    print("  where a submission's time goes:    " + ", ".join(f"{k} {v:.1f} s" for k, v in
                                                               row["phases_per_submission_s"].items()))
     print(f"  kernels started ahead of need:     {row['kernels_started_ahead']} of {len(results)} notebooks")
     print(f"  {copies} submissions: 1 worker {row[f'graded_{copies}_s']:.0f} s, 2 workers "
           f"{row[f'graded_{copies}_2_workers_s']:.0f} s ({row['two_worker_ratio']:.2f} of the 1-worker time, "
           f"{row['cpus']} CPUs)")
+    print("  CPU taken by the host meanwhile:   " + ", ".join(
+        f"{k} {v:.1f} s" for k, v in row["cpu_stolen_by_host_s"].items()) + " (a busy host slows the wall times)")
     (out / "scaling.json").write_text(json.dumps(row, indent=1))
     return row
 

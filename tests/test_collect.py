@@ -49,3 +49,19 @@ def test_zip_slip_and_broken_zips_are_refused(tmp_path, release):
     assert "unsafe path" in subs["eve"].problems["01-a"]
     assert "could not be unpacked" in subs["mal"].problems["01-a"]
     assert not (tmp_path / "escape.ipynb").exists()
+
+
+def test_a_zip_that_unpacks_past_the_cap_is_refused_before_it_is_written(tmp_path, release, monkeypatch):
+    from autograder import archives
+    monkeypatch.setattr(archives, "MAX_UNPACKED_MB", 1)
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    _nb(tmp_path / "src" / "01-a.ipynb", "a1", "a2")
+    with zipfile.ZipFile(folder / "zed.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(tmp_path / "src" / "01-a.ipynb", "01-a.ipynb")
+        zf.writestr("weights.bin", b"\0" * (2 * 2**20))            # 2 MB of zeros: a few KB zipped
+    _nb(folder / "amy" / "01-a.ipynb", "a1", "a2")
+    subs = {s.student: s for s in collect.collect(folder, "hw", release, tmp_path / "scratch")}
+    assert "zed.zip" in subs["zed"].problems["01-a"] and "more than 1 MB" in subs["zed"].problems["01-a"]
+    assert not list((tmp_path / "scratch").rglob("weights.bin"))
+    assert "01-a" in subs["amy"].notebooks                          # the rest of the class is still read

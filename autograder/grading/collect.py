@@ -14,8 +14,13 @@ import shutil
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import nbformat
+
+from ..archives import unpack
+
+K = TypeVar("K")
 
 
 @dataclass
@@ -52,13 +57,22 @@ def _notebook_files(folder: Path) -> list[Path]:
 def _unpack(zip_path: Path, into: Path) -> Path:
     target = into / zip_path.stem
     shutil.rmtree(target, ignore_errors=True)
-    with zipfile.ZipFile(zip_path) as zf:
-        for member in zf.infolist():
-            dest = (target / member.filename).resolve()
-            if not str(dest).startswith(str(target.resolve())):
-                raise ValueError(f"{zip_path.name}: unsafe path {member.filename!r} in the zip")
-        zf.extractall(target)
-    return target
+    return unpack(zip_path, target)
+
+
+def cell_similarity(ids: set[str], wanted: set[str]) -> float:
+    """How alike two sets of nbgrader cell ids are (shared over all): 1.0 for the same notebook."""
+    return len(ids & wanted) / len(ids | wanted) if ids | wanted else 0.0
+
+
+def most_similar(ids: set[str], notebooks: dict[K, set[str]],
+                 named: Callable[[K], bool] = lambda key: False) -> K | None:
+    """The key of the notebook whose cell ids are most like ``ids`` (``named``, the file's name
+    matching, breaks a tie); None when none shares a cell. Two notebooks of one assignment may share
+    a cell id (an introduction), never most of them."""
+    scored = [(cell_similarity(ids, wanted), named(key), n, key)
+              for n, (key, wanted) in enumerate(notebooks.items()) if ids & wanted]
+    return max(scored, key=lambda s: (s[0], s[1], -s[2]))[3] if scored else None
 
 
 def identify(student: str, files: list[Path], expected: dict[str, set[str]]) -> Submission:

@@ -79,20 +79,17 @@ def identify(path: Path, release: Path = RELEASE, assignment: str | None = None)
         ids = collect.grade_ids(path)
     except (ValueError, UnicodeDecodeError, AttributeError, OSError) as exc:
         raise BadInput(f"{path}: not a readable notebook ({type(exc).__name__}: {str(exc)[:120]})") from None
-    best: tuple[float, bool, str] | None = None
-    for name in [assignment] if assignment else names:     # the most similar set of cell ids, then the name
-        for stem, wanted in collect.expected_notebooks(release / name).items():
-            score = (len(ids & wanted) / len(ids | wanted), path.stem == stem, name)
-            if score[0] and (best is None or score[:2] > best[:2]):
-                best = score
+    notebooks = {(name, stem): wanted for name in ([assignment] if assignment else names)
+                 for stem, wanted in collect.expected_notebooks(release / name).items()}
+    best = collect.most_similar(ids, notebooks, named=lambda key: key[1] == path.stem)
     if best is None:
         where = f"assignment {assignment}" if assignment else f"any assignment ({', '.join(names)})"
         raise BadInput(f"{path}: not a notebook of {where}: none of its cells is an assignment cell")
-    sub = collect.identify("you", [path], collect.expected_notebooks(release / best[2]))
+    sub = collect.identify("you", [path], collect.expected_notebooks(release / best[0]))
     problems = [p for p in sub.notes if "not a readable notebook" in p]
     if problems:
         raise BadInput(f"{path}: {problems[0]}")
-    return best[2], next(name for name, p in sub.notebooks.items() if p == path)
+    return best[0], next(name for name, p in sub.notebooks.items() if p == path)
 
 
 def expand(paths: list[Path], release: Path = RELEASE,
@@ -227,28 +224,26 @@ def text(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _md(value: object) -> str:
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-
-
 ICONS = {"pass": "✅ pass", "fail": "❌ fail", "manual": "✍️ by hand", "grader": "⏳ grader"}
 
 
 def markdown(reports: list[Report], errors: list[str] = ()) -> str:
     """A Markdown summary of every notebook (for a CI job summary), after the files that could not be checked."""
+    from ..reports.naming import md_cell
+
     out = ["## Self-check of the visible tests", ""]
-    out += [f"- ❌ error: {_md(line)}" for line in errors]
+    out += [f"- ❌ error: {md_cell(line)}" for line in errors]
     out += [""] if errors else []
     for report in reports:
         tested = report.tested
         passing = sum(c.status == "pass" for c in tested)
         verdict = "✅ every visible test passes" if report.passed else f"❌ {passing} of {len(tested)} visible tests pass"
-        out += [f"### `{_md(report.path)}`: {report.assignment} / {report.notebook}", "",
+        out += [f"### `{md_cell(report.path)}`: {report.assignment} / {report.notebook}", "",
                 f"{verdict} (profile {report.profile}, sandbox: {report.sandbox})", ""]
         if report.status != "graded":
-            out += [f"**{report.status}**: {_md(report.reason)}", ""]
+            out += [f"**{report.status}**: {md_cell(report.reason)}", ""]
         out += ["| cell | points | visible tests | message |", "|---|---:|---|---|"]
-        out += [f"| `{c.grade_id}` | {c.points:g} | {ICONS[c.status]} | {_md('; '.join(c.messages))}"
+        out += [f"| `{c.grade_id}` | {c.points:g} | {ICONS[c.status]} | {md_cell('; '.join(c.messages))}"
                 + (f" _(+ {_also(c)})_" if _also(c) else "") + " |" for c in report.cells]
         out += ["", _hidden_line(report.cells), ""]
     return "\n".join(out) + "\n"

@@ -338,13 +338,20 @@ def serve(requests: Any, replies: Any) -> None:
 
 
 def warm_up() -> None:
-    """Import what every task uses and build nbgrader's configuration once."""
-    from nbconvert.exporters import HTMLExporter  # noqa: F401
+    """Import what every task uses, build nbgrader's configuration and compile the feedback page's
+    templates once (while the run sets itself up)."""
     from nbgrader.apps import NbGraderAPI  # noqa: F401
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
 
     from .. import judge  # noqa: F401
     from .course import config_for
-    config_for(Path(tempfile.gettempdir()))
+    cfg = config_for(Path(tempfile.gettempdir()))
+    feedback = GenerateFeedback(coursedir=CourseDirectory(config=cfg), config=cfg)
+    try:        # a page without grades does not render, but its templates are compiled by then
+        feedback.exporter_class(parent=feedback, config=feedback.config).from_notebook_node(nbformat.v4.new_notebook())
+    except Exception:
+        pass
 
 
 class _output_to:

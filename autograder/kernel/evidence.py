@@ -13,7 +13,6 @@ import json
 import math
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import Any, Callable, Mapping
 

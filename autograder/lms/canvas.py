@@ -19,14 +19,11 @@ out; a student row left out keeps its grade.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path, PurePosixPath
-from typing import Iterable
 
 from . import LmsError
-from .files import Listing, Upload, files_under
+from .files import Listing, Upload, files_under, read_table, write_table
 from .roster import Roster, Student
 
 ID_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -95,15 +92,6 @@ def grade_text(value: float) -> str:
     return f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
 
 
-def _read_csv(path: Path) -> list[list[str]]:
-    try:
-        return list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8-sig"), newline="")))
-    except FileNotFoundError:
-        raise LmsError(f"{path}: the file does not exist") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise LmsError(f"{path}: cannot read it as CSV ({exc})") from None
-
-
 def assignment_column(header: list[str], wanted: str | None, path: Path) -> str:
     """The template's column for this assignment: ``wanted`` by exact name or by its ``(id)``."""
     candidates = [h for h in header[len(ID_COLUMNS):] if re.search(r"\(\d+\)\s*$", h)]
@@ -154,7 +142,7 @@ def write_import(grades: dict[str, float], roster: Roster, to: Path, *, points: 
                          student.sis_login_id, student.section, grade_text(grades[student.student_id])])
             written.add(student.student_id)
     else:
-        table = _read_csv(template)
+        table = read_table(template)
         if not table or table[0][:2] != ID_COLUMNS[:2]:
             raise LmsError(f"{template}: not a Canvas gradebook export (the header starts "
                            f"{', '.join(table[0][:5]) if table else 'empty'}; expected {', '.join(ID_COLUMNS)})")
@@ -191,7 +179,7 @@ def write_import(grades: dict[str, float], roster: Roster, to: Path, *, points: 
             if student.student_id not in matched:
                 problems.append(f"{student.student_id}: in the roster but not in the Canvas gradebook "
                                 f"{template.name}; not exported")
-    _write_rows(rows, to)
+    write_table(rows, to)
     return written, problems
 
 
@@ -200,9 +188,3 @@ def _number(text: str, path: Path, line: int) -> float:
         return float(text.replace(",", "."))
     except ValueError:
         raise LmsError(f"{path}, line {line}: {text!r} is not a number of points") from None
-
-
-def _write_rows(rows: Iterable[list[str]], to: Path) -> None:
-    to.parent.mkdir(parents=True, exist_ok=True)
-    with open(to, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)

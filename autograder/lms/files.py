@@ -5,17 +5,16 @@ folder (no ``..`` or absolute paths) and within a size cap.
 """
 from __future__ import annotations
 
-import os
+import csv
+import io
 import shutil
-import time
-import zipfile
-import zlib
 from dataclasses import dataclass, field
+from typing import Iterable
 from pathlib import Path, PurePosixPath
 
+from .. import archives
 from . import LmsError
 
-MAX_UNPACKED_MB = 4096      # a download (or a student's own zip) larger than this unpacked is refused
 
 
 @dataclass
@@ -38,29 +37,11 @@ class Listing:
 
 
 def unpack(zip_path: Path, into: Path) -> Path:
-    """Extract ``zip_path`` into ``into`` safely; return ``into``."""
+    """Extract ``zip_path`` into ``into`` safely (:func:`autograder.archives.unpack`); return ``into``."""
     try:
-        with zipfile.ZipFile(zip_path) as zf:
-            members = zf.infolist()
-            if sum(m.file_size for m in members) > MAX_UNPACKED_MB * 2**20:
-                raise LmsError(f"{zip_path}: unpacks to more than {MAX_UNPACKED_MB} MB")
-            root = into.resolve()
-            for member in members:
-                dest = (root / member.filename).resolve()
-                if dest != root and root not in dest.parents:
-                    raise LmsError(f"{zip_path}: unsafe path {member.filename!r} in the zip")
-            into.mkdir(parents=True, exist_ok=True)
-            for member in members:      # keep each file's time from the zip (which upload is later)
-                written = Path(zf.extract(member, into))
-                if not member.is_dir():
-                    stamp = time.mktime(member.date_time + (0, 0, -1))
-                    os.utime(written, (stamp, stamp))
-    except LmsError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError, ValueError) as exc:
-        # corrupt, encrypted, an unsupported compression, a file where a folder is expected ...
-        raise LmsError(f"{zip_path}: not a readable zip ({type(exc).__name__}: {str(exc)[:200]})") from None
-    return into
+        return archives.unpack(zip_path, into, keep_times=True)
+    except archives.ArchiveError as exc:
+        raise LmsError(str(exc)) from None
 
 
 def files_under(root: Path) -> list[tuple[PurePosixPath, Path]]:
@@ -86,3 +67,20 @@ def place(source: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(source, target)
     return target
+
+
+def read_table(path: Path, what: str = "the file") -> list[list[str]]:
+    """The rows of a CSV an LMS wrote (a byte-order mark is dropped); a clear error names the file."""
+    try:
+        return list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8-sig"), newline="")))
+    except FileNotFoundError:
+        raise LmsError(f"{path}: {what} does not exist") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise LmsError(f"{path}: cannot read {what} as CSV ({exc})") from None
+
+
+def write_table(rows: Iterable[list[str]], to: Path) -> None:
+    """Write ``rows`` as the CSV an LMS imports (UTF-8, its folder made)."""
+    to.parent.mkdir(parents=True, exist_ok=True)
+    with open(to, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)

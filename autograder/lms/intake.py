@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from ..grading.collect import expected_notebooks, grade_ids
-from ..reports.naming import safe_component
+from ..grading.collect import expected_notebooks, grade_ids, most_similar
+from ..reports.naming import md_cell, safe_component
 from . import LMS_NAMES, LmsError, canvas, manifest, moodle
 from .files import Listing, Upload, place, unpack
 from .roster import Roster, Student, canvas_name_key
@@ -139,11 +139,8 @@ def _release_notebooks() -> dict[tuple[str, str], frozenset[str]]:
 
 
 def release_notebook(ids: set[str]) -> tuple[str, str] | None:
-    """The released notebook whose cells these are (the most similar set of cell ids), if any: two
-    notebooks of one assignment may share a cell id (an introduction), never most of them."""
-    scored = [(len(ids & wanted) / len(ids | wanted), key) for key, wanted in _release_notebooks().items()
-              if ids & wanted]
-    return max(scored)[1] if scored else None
+    """The released notebook whose cells these are (the most similar set of cell ids), if any."""
+    return most_similar(ids, _release_notebooks())
 
 
 def _same(a: Upload, b: Upload, ids: dict[int, set[str] | None]) -> bool:
@@ -252,14 +249,10 @@ def _place_all(listing: Listing, lms: str, roster: Roster, out: Path, sheet: Wor
     return [{c: row.get(c, "") for c in manifest.COLUMNS} for row in rows]
 
 
-def _md(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-
-
 def report_markdown(rows: list[dict[str, str]], *, lms: str, download: str, roster: int) -> str:
     """The intake report for a person."""
     sub = [r for r in rows if r["status"] == manifest.SUBMITTED]
-    out = [f"# Intake of {_md(download)} ({lms.capitalize()})", "",
+    out = [f"# Intake of {md_cell(download)} ({lms.capitalize()})", "",
            f"- roster: {roster} students; submitted: {len(sub)} "
            f"(late: {sum(r['late'] == 'yes' for r in sub)}, lateness unknown: {sum(r['late'] == '' for r in sub)})",
            f"- in the roster, no submission: {sum(r['status'] == manifest.MISSING for r in rows)}",
@@ -272,7 +265,7 @@ def report_markdown(rows: list[dict[str, str]], *, lms: str, download: str, rost
             out.extend([empty, ""])
             return
         out.extend(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)])
-        out.extend("| " + " | ".join(_md(c) for c in line) + " |" for line in body)
+        out.extend("| " + " | ".join(md_cell(c) for c in line) + " |" for line in body)
         out.append("")
 
     table("Late", ["student", "name", "files"], [[r["student_id"], r["name"], r["kept"]] for r in sub

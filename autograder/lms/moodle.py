@@ -19,15 +19,13 @@ downloaded just before is the best template for the upload.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from . import LmsError
 from .canvas import grade_text
-from .files import Listing, Upload, files_under
+from .files import Listing, Upload, files_under, read_table, write_table
 from .roster import Roster, Student, moodle_name_key
 
 PARTICIPANT = "Participant "
@@ -69,12 +67,7 @@ def parse_path(rel: PurePosixPath) -> tuple[str, str, PurePosixPath] | None:
 def read_worksheet(path: Path) -> tuple[list[str], list[dict[str, str]], dict[str, WorksheetRow]]:
     """Header, rows and ``participant id -> row`` of a Moodle grading worksheet."""
     path = Path(path)
-    try:
-        table = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
-    except FileNotFoundError:
-        raise LmsError(f"{path}: the grading worksheet does not exist") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise LmsError(f"{path}: cannot read the grading worksheet ({exc})") from None
+    table = read_table(path, "the grading worksheet")
     if not table or "Identifier" not in table[0] or "Grade" not in table[0]:
         raise LmsError(f"{path}: not a Moodle grading worksheet (needs the columns Identifier and Grade; "
                        f"the header is {', '.join(table[0]) if table else 'empty'})")
@@ -189,7 +182,5 @@ def write_import(grades: dict[str, float], roster: Roster, to: Path, *, points: 
             if student.student_id not in matched:
                 problems.append(f"{student.student_id}: in the roster but not in the Moodle worksheet "
                                 f"{template.name}; not exported")
-    to.parent.mkdir(parents=True, exist_ok=True)
-    with open(to, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
+    write_table(rows, to)
     return written, problems

@@ -1,4 +1,4 @@
-"""Safe file-system names and natural sort keys for students, notebooks and questions."""
+"""Safe file-system names, natural sort keys and Markdown-safe text for students, notebooks and questions."""
 
 from __future__ import annotations
 
@@ -16,3 +16,8 @@ def safe_component(name: str) -> str:
 def natural_key(text: str) -> tuple:
     """Sort key that orders ``q2`` before ``q10``."""
     return tuple(int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", str(text)))
+
+
+def md_cell(text: object) -> str:
+    """``text`` safe inside a Markdown table cell (no column break, line break or HTML tag)."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")

@@ -8,16 +8,12 @@ import pandas as pd
 from matplotlib.figure import Figure  # no pyplot: no global state, Agg canvas by default
 from matplotlib.ticker import MaxNLocator
 
+from .naming import md_cell
 from .tables import NOTEBOOK_PREFIX, notebook_columns, notebook_status, question_difficulty
 
 
 def _fmt(x: float) -> str:
     return "–" if pd.isna(x) else f"{x:g}"
-
-
-def _md(text: object) -> str:
-    """Make text safe inside a Markdown table cell."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
 
 
 def format_table(grades: pd.DataFrame) -> str:
@@ -48,11 +44,11 @@ def intake_lines(rows: list[dict[str, str]]) -> list[str]:
     missing = [r["student_id"] for r in of("no submission")]
     unread = [r.get("kept", "") for r in of("unrecognised file")]
     return ["## LMS intake", "",
-            f"- late: {', '.join(map(_md, late)) or 'none'}",
-            f"- resubmissions (the latest upload counts): {', '.join(map(_md, again)) or 'none'}",
-            f"- in the roster, no submission: {', '.join(map(_md, missing)) or 'none'}",
-            f"- submitters not in the roster (not graded): {', '.join(map(_md, strangers)) or 'none'}",
-            f"- unrecognised file names (not graded): {', '.join(map(_md, unread)) or 'none'}",
+            f"- late: {', '.join(map(md_cell, late)) or 'none'}",
+            f"- resubmissions (the latest upload counts): {', '.join(map(md_cell, again)) or 'none'}",
+            f"- in the roster, no submission: {', '.join(map(md_cell, missing)) or 'none'}",
+            f"- submitters not in the roster (not graded): {', '.join(map(md_cell, strangers)) or 'none'}",
+            f"- unrecognised file names (not graded): {', '.join(map(md_cell, unread)) or 'none'}",
             "- details: intake.csv", ""]
 
 
@@ -73,14 +69,14 @@ def summary_markdown(cells: pd.DataFrame, grades: pd.DataFrame, questions: pd.Da
            f"({int((grades['manual_pending_points'] > 0).sum())} students)",
            "", "## Questions", "", "| question | max | mean score fraction | scored / students |", "|---|---:|---:|---:|"]
     for r in question_difficulty(questions).itertuples(index=False):
-        out.append(f"| {_md(r.question)} | {_fmt(r.max_score)} | {_fmt(round(r.mean_fraction, 3))} | {r.scored} / {r.students} |")
+        out.append(f"| {md_cell(r.question)} | {_fmt(r.max_score)} | {_fmt(round(r.mean_fraction, 3))} | {r.scored} / {r.students} |")
     out += ["", "## Failures", ""]
     failed = nbs[nbs["status"] != "graded"]
     if failed.empty:
         out.append("None: every notebook ran to completion.")
     else:
         out += ["| student | notebook | status | reason |", "|---|---|---|---|"]
-        out += [f"| {_md(r.student)} | {_md(r.notebook)} | {_md(r.status)} | {_md(r.reason)} |"
+        out += [f"| {md_cell(r.student)} | {md_cell(r.notebook)} | {md_cell(r.status)} | {md_cell(r.reason)} |"
                 for r in failed.itertuples(index=False)]
     out += [""] + (intake_lines(intake) if intake is not None else [])
     out += ["## Grades", "", "```", format_table(grades), "```", ""]
