@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -166,27 +165,34 @@ def _copies(out: Path, assignment: str, n: int) -> Path:
 
 @dataclass
 class Usage:
-    """What one measured step cost: wall seconds, CPU seconds of this process and of every process
-    it started and reaped (kernels, workers, sandboxes), and CPU seconds a virtual machine's host
-    took meanwhile (``steal``). CPU time hardly moves with a busy host; wall time does."""
+    """What one measured step cost: wall seconds, CPU seconds the machine spent meanwhile (every
+    process: kernels in their sandboxes are reaped outside this process's tree, so its own rusage
+    would miss them; run nothing else meanwhile), and CPU seconds a virtual machine's host took
+    (``steal``). CPU time hardly moves with a busy host; wall time does."""
     wall_s: float = 0.0
     cpu_s: float = 0.0
     stolen_s: float = 0.0
 
 
+def _cpu_fields() -> list[float]:
+    """Seconds since boot per /proc/stat column (user nice system idle iowait irq softirq steal ...)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        return [int(f) / os.sysconf("SC_CLK_TCK") for f in fields]
+    except (OSError, ValueError):
+        return []
+
+
 def _cpu_s() -> float:
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    """CPU seconds the machine has spent working since boot (user, nice, system, irq, softirq)."""
+    f = _cpu_fields()
+    return f[0] + f[1] + f[2] + f[5] + f[6] if len(f) > 6 else 0.0
 
 
 def stolen_cpu_s() -> float:
-    """CPU seconds a virtual machine's host has taken from it since boot (``steal`` in /proc/stat;
-    0 where there is none)."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
+    """CPU seconds a virtual machine's host has taken from it since boot (0 where there is none)."""
+    f = _cpu_fields()
+    return f[7] if len(f) > 7 else 0.0
 
 
 @contextmanager
@@ -263,7 +269,7 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3) -> dict:
           f"overhead {row['overhead_per_submission_s']:+.1f} s per submission "
           f"({row['overhead_over_bare_without_app_test_s']:+.1f} s over bare without the app test)")
     print(f"  set-up once per run (intercept):   {row['setup_s']:.1f} s")
-    print(f"  CPU time per submission:           {row['cpu_per_submission_s']:.1f} s graded, "
+    print(f"  CPU time per submission (machine): {row['cpu_per_submission_s']:.1f} s graded, "
           f"{row['bare_nbclient_cpu_s']:.1f} s bare: overhead {row['cpu_overhead_per_submission_s']:+.1f} s "
           f"(set-up {row['cpu_setup_s']:.1f} s)")
     print("  where a submission's time goes:    " + ", ".join(f"{k} {v:.1f} s" for k, v in

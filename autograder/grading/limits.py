@@ -68,37 +68,37 @@ def tree_rss(proc: psutil.Process, exclude: set[int] = frozenset(), own_baseline
     return total
 
 
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _kill(procs: list[psutil.Process]) -> None:
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
 def kill_tree(pid: int) -> None:
     """SIGKILL the process, its process group and every descendant (kernels start their own session)."""
-    try:
-        kids = psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        kids = []
+    kids = _descendants(pid)                 # listed first: once the worker dies they are reparented
     try:
         os.killpg(pid, signal.SIGKILL)       # the worker leads its own process group
     except ProcessLookupError:
         pass
-    for kid in kids:
-        try:
-            kid.kill()
-        except psutil.NoSuchProcess:
-            pass
+    _kill(kids)
 
 
 def kill_children(pid: int, keep: set[int] = frozenset()) -> None:
     """SIGKILL every descendant of ``pid`` (not ``pid`` itself) but the trees of ``keep`` (the next
     task's kernel, started ahead): no kernel outlives its task."""
-    try:
-        kids = psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return
+    kids = _descendants(pid)
     spared = _trees(kids, set(keep))
-    for kid in kids:
-        if kid.pid not in spared:
-            try:
-                kid.kill()
-            except psutil.NoSuchProcess:
-                pass
+    _kill([kid for kid in kids if kid.pid not in spared])
 
 
 def _read_pid(path: Path | None) -> set[int]:
