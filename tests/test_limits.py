@@ -19,12 +19,12 @@ for line in sys.stdin:
     req = json.loads(line)
     task = json.loads(open(req["task"]).read())
     keep = []
-    if task.get("sleep"):
+    if task.get("hold_mb"):
+        held.append(bytearray(task["hold_mb"] * 2**20)); held[-1][::4096] = b"x" * len(held[-1][::4096])
+    if task.get("sleep"):                                     # after holding: the runner samples meanwhile
         time.sleep(task["sleep"])
     if task.get("allocate_mb"):
         hog = bytearray(task["allocate_mb"] * 2**20); time.sleep(5)
-    if task.get("hold_mb"):
-        held.append(bytearray(task["hold_mb"] * 2**20)); held[-1][::4096] = b"x" * len(held[-1][::4096])
     if task.get("crash"):
         os._exit(3)
     for what in task.get("children", []):                    # a leftover kernel, or one started ahead
