@@ -95,3 +95,18 @@ def test_a_probe_whose_notebook_did_not_end_is_stopped(tmp_path):
         proc = probes.probes[0].proc
     assert proc.poll() is not None and not probes.probes[0].run.exists()
     assert not (tmp_path / "probe").exists()
+
+
+def test_a_symlink_the_notebook_left_is_copied_as_a_link_never_as_what_it_names(tmp_path):
+    """Followed by the grader (outside any sandbox), a link to a private file would hand the app its
+    content; as a link, it names a path the probe's sandbox does not have."""
+    secret = tmp_path / "private_labels.csv"
+    secret.write_text("x0.png,Pneumonia\n")
+    app = APP.replace('    st.write("Pneumonia', '    import os\n    st.write("link" if os.path.islink("labels.csv") else "copy")\n'
+                                                '    st.write("Pneumonia')
+    work = _notebook_dir(tmp_path, app=app)
+    (work / "labels.csv").symlink_to(secret)
+    with start_probes(_task(tmp_path), [KEY], tmp_path) as probes:
+        trusted = probes.finish(work)
+    evidence = json.loads((trusted / "cnn_foundations.q10.app__hidden.json").read_text())
+    assert [u["text"].split(" | ")[0] for u in evidence["uploads"]] == ["link"] * 3

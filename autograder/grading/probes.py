@@ -46,7 +46,8 @@ class Probes:
         trusted.mkdir(exist_ok=True)
         timeout = int(self.task.get("cell_timeout", 600))
         for probe in self.probes:
-            shutil.copytree(work_dir, probe.run, dirs_exist_ok=True,
+            # symlinks stay links: followed here (outside any sandbox) they would copy in what they name
+            shutil.copytree(work_dir, probe.run, dirs_exist_ok=True, symlinks=True,
                             ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
             _open_to_sandbox(probe.run)
             produced = probe.out / "evidence.json"
