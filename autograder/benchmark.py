@@ -138,12 +138,10 @@ def overhead(out: Path, sandboxed: list[dict], assignment: str = ASSIGNMENT) -> 
 
 def _check_keys(work: Path, assignment: str) -> dict[str, list[str]]:
     """notebook stem -> the judge's checks of its grade cells (from the instructor's source)."""
-    from . import judge
-    from .grading.worker import trusted_sources
+    from .grading.worker import checks_in, trusted_sources
 
     source = work / "template" / assignment / "source" / assignment
-    return {path.stem: [k for src in trusted_sources(path).values() for k in judge.checks_of(src)]
-            for path in sorted(source.glob("*.ipynb"))}
+    return {path.stem: checks_in(trusted_sources(path)) for path in sorted(source.glob("*.ipynb"))}
 
 
 def _copies(out: Path, assignment: str, n: int) -> Path:

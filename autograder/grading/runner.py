@@ -17,7 +17,7 @@ from .. import judge, profiles
 from . import collect, course, devices, limits, progress, sandbox
 from .results import ResultStore, record
 from .gradebook import unscored
-from .worker import trusted_sources
+from .worker import checks_in, trusted_sources
 
 REPO = Path(__file__).resolve().parents[2]
 GRADER = ""
@@ -200,8 +200,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool) -> 
     for name, text in staged.descriptions.items():
         opts.log(f"  data: {name}: {text}")
     kernel_pkg = sandbox.kernel_package(work / "kernel_pkg")
-    check_keys = {name: [k for src in trusted_sources(template / "source" / opts.assignment / f"{name}.ipynb").values()
-                         for k in judge.checks_of(src)]
+    check_keys = {name: checks_in(trusted_sources(template / "source" / opts.assignment / f"{name}.ipynb"))
                   for name in {t.notebook for t in tasks if t.path is not None}}
     opts.log(f"grading {len(subs)} submission(s) of {opts.assignment}: {len(tasks)} notebook(s), "
              f"profile '{opts.profile}', {n_workers} worker(s) on {'GPU ' + ','.join(gpus) if gpus else 'CPU'}, "

@@ -103,6 +103,13 @@ def restored_cells(source_nb: Path) -> set[str]:
             if cell.get("metadata", {}).get("nbgrader", {}).get("locked")}
 
 
+def checks_in(trusted: dict[str, str]) -> list[str]:
+    """The judge's checks that these grade cells' sources (:func:`trusted_sources`) name."""
+    from .. import judge
+
+    return [k for src in trusted.values() for k in judge.checks_of(src)]
+
+
 def trusted_sources(source_nb: Path) -> dict[str, str]:
     """grade_id -> source of the grade cells of the instructor's notebook (the judge reads these)."""
     cells = {}
@@ -230,7 +237,7 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any, ahead: dict[str, st
     SandboxedExecute.executed_s = 0.0
     SandboxKernelManager.handed_over = 0
     trusted = trusted_sources(root / "source" / t.assignment / f"{t.notebook}.ipynb")
-    with start_probes(task, [k for src in trusted.values() for k in judge.checks_of(src)], root) as probes:
+    with start_probes(task, checks_in(trusted), root) as probes:
         # the grader's probes import what they need while the notebook runs (stopped if it does not end)
         graded = api.autograde(t.assignment, t.student, force=True, create=True)
         phase("autograde")
