@@ -93,7 +93,6 @@ def bare_nbclient_of(work: Path, assignment: str, student: str, *, probed: bool 
     import nbformat
     from nbclient import NotebookClient
 
-    from . import judge
     from .kernel import STARTUP
 
     opts = runner.Options(submissions=work, assignment=assignment, out=work, workers=1)
@@ -107,8 +106,7 @@ def bare_nbclient_of(work: Path, assignment: str, student: str, *, probed: bool 
             run_dir, evidence, ipython, kernel_in = (Path(tmp) / n for n in ("run", "evidence", "ipython", "in"))
             for folder in (run_dir, evidence, ipython, kernel_in):
                 folder.mkdir()
-            (kernel_in / "requests.json").write_text(json.dumps(judge.requests(keys, "smoke", probed=probed)))
-            (kernel_in / "budgets.json").write_text(json.dumps(judge.budgets(keys, "smoke")))
+            runner.write_kernel_inputs(kernel_in, keys, "smoke", probed=probed)
             shutil.copy(path, run_dir)
             env = runner.kernel_env(opts, 0, [], data=work / "data" / "smoke" / "student", evidence=evidence,
                                     kernel_in=kernel_in, ipython_dir=ipython, kernel_pkg=work / "kernel_pkg")
@@ -205,8 +203,9 @@ def measured() -> Iterator[Usage]:
         used.cpu_s, used.stolen_s = _cpu_s() - cpu, stolen_cpu_s() - stolen
 
 
-def _timed_run(subs: Path, out: Path, assignment: str, workers: int) -> tuple[Usage, float, list[dict]]:
-    """What grading cost (set-up and reports included), the seconds of the reports alone, the results."""
+def _timed_run(subs: Path, out: Path, assignment: str, workers: int) -> tuple[Usage, dict[str, float], list[dict]]:
+    """What grading cost (set-up and reports included); the seconds of the run's set-up (until the
+    first task is handed out) and of the reports alone; the results."""
     from .reports import write_reports
 
     shutil.rmtree(out, ignore_errors=True)
@@ -217,17 +216,19 @@ def _timed_run(subs: Path, out: Path, assignment: str, workers: int) -> tuple[Us
         graded = time.perf_counter()
         write_reports(results, out, assignment=assignment, profile="smoke")
         reports = time.perf_counter() - graded
-    return used, reports, results
+    return used, {"setup_s": opts.timings["setup_s"], "reports_s": reports}, results
 
 
-def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3) -> dict:
-    """The cost per submission over bare execution, the once-per-run set-up, and 1 vs 2 workers:
-    grade 1 and then ``copies`` distinct copies of the reference (1 worker), the slope is the cost of
-    one more submission and the intercept the set-up; then the same copies with 2 workers; bare
-    nbclient runs the very notebooks grading executed (:func:`bare_nbclient`)."""
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _scaling_round(out: Path, assignment: str, copies: int, one: Path, many: Path) -> dict:
+    """One round of the measurements :func:`scaling` takes the medians of."""
     from . import judge
 
-    one, many = _copies(out, assignment, 1), _copies(out, assignment, copies)
     u1, r1, first = _timed_run(one, out / "graded1", assignment, 1)
     work = out / "graded1" / "work"
     with measured() as ub:
@@ -235,38 +236,77 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3) -> dict:
     with_app = {stem for stem, keys in _check_keys(work, assignment).items() if judge.probes(keys, "smoke")}
     without_app = dict(bare, **bare_nbclient_of(work, assignment, "student01", probed=True, only=with_app))
     un, rn, results = _timed_run(many, out / f"graded{copies}", assignment, 1)
-    u2, r2w, _ = _timed_run(many, out / f"graded{copies}w2", assignment, 2)
-    slope = (un.wall_s - u1.wall_s) / (copies - 1)
-    cpu_slope = (un.cpu_s - u1.cpu_s) / (copies - 1)
+    u2, _, _ = _timed_run(many, out / f"graded{copies}w2", assignment, 2)
+    return {"u1": u1, "r1": r1, "ub": ub, "un": un, "rn": rn, "u2": u2, "bare": sum(bare.values()),
+            "without_app": sum(without_app.values()), "results": results, "notebooks": len(first),
+            "tasks_1_s": sum(r["elapsed_s"] for r in first), "tasks_n_s": sum(r["elapsed_s"] for r in results)}
+
+
+def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3, repeats: int = 1) -> dict:
+    """The cost per submission over bare execution, the once-per-run set-up, and 1 vs 2 workers:
+    grade 1 and then ``copies`` distinct copies of the reference (1 worker), the slope is the cost of
+    one more submission and the intercept the set-up; then the same copies with 2 workers; bare
+    nbclient runs the very notebooks grading executed (:func:`bare_nbclient`). With ``repeats``,
+    every measure is the median of that many rounds (a busy host moves single wall times a lot)."""
+    one, many = _copies(out, assignment, 1), _copies(out, assignment, copies)
+    rounds = [_scaling_round(out, assignment, copies, one, many) for _ in range(max(1, repeats))]
+
+    def med(get) -> float:
+        return _median([get(r) for r in rounds])
+
+    results = rounds[-1]["results"]
+    w1, wn, w2 = med(lambda r: r["u1"].wall_s), med(lambda r: r["un"].wall_s), med(lambda r: r["u2"].wall_s)
+    bare_s, without_app_s = med(lambda r: r["bare"]), med(lambda r: r["without_app"])
+    slope = (wn - w1) / (copies - 1)
+    cpu_slope = med(lambda r: (r["un"].cpu_s - r["u1"].cpu_s) / (copies - 1))
+    bare_cpu = med(lambda r: r["ub"].cpu_s)
     phases: dict[str, float] = {}
     for r in results:
         for name, seconds in (r.get("phases") or {}).items():
             phases[name] = phases.get(name, 0.0) + seconds / copies
-    row = {"assignment": assignment, "copies": copies, "bare_nbclient_s": round(sum(bare.values()), 1),
-           "graded_1_s": round(u1.wall_s, 1), f"graded_{copies}_s": round(un.wall_s, 1),
-           "reports_1_s": round(r1, 1), f"reports_{copies}_s": round(rn, 1),
-           "bare_nbclient_without_app_test_s": round(sum(without_app.values()), 1),
-           "per_submission_s": round(slope, 1), "overhead_per_submission_s": round(slope - sum(bare.values()), 1),
-           "overhead_over_bare_without_app_test_s": round(slope - sum(without_app.values()), 1),
-           "setup_s": round(u1.wall_s - slope, 1), f"graded_{copies}_2_workers_s": round(u2.wall_s, 1),
-           "two_worker_ratio": round(u2.wall_s / un.wall_s, 2),
-           "bare_nbclient_cpu_s": round(ub.cpu_s, 1), "cpu_per_submission_s": round(cpu_slope, 1),
-           "cpu_overhead_per_submission_s": round(cpu_slope - ub.cpu_s, 1),
-           "cpu_setup_s": round(u1.cpu_s - cpu_slope, 1),
+    row = {"assignment": assignment, "copies": copies, "repeats": len(rounds), "bare_nbclient_s": round(bare_s, 1),
+           "graded_1_s": round(w1, 1), f"graded_{copies}_s": round(wn, 1),
+           "reports_1_s": round(med(lambda r: r["r1"]["reports_s"]), 1),
+           f"reports_{copies}_s": round(med(lambda r: r["rn"]["reports_s"]), 1),
+           "setup_until_first_task_s": round(med(lambda r: r["r1"]["setup_s"]), 1),
+           "outside_tasks_1_s": round(med(lambda r: r["u1"].wall_s - r["tasks_1_s"]), 1),
+           "tasks_per_submission_s": round(med(lambda r: r["tasks_n_s"] / copies), 1),
+           "bare_nbclient_without_app_test_s": round(without_app_s, 1),
+           "per_submission_s": round(slope, 1), "overhead_per_submission_s": round(slope - bare_s, 1),
+           "overhead_over_bare_without_app_test_s": round(slope - without_app_s, 1),
+           "setup_s": round(w1 - slope, 1), f"graded_{copies}_2_workers_s": round(w2, 1),
+           "two_worker_ratio": round(med(lambda r: r["u2"].wall_s / r["un"].wall_s), 2),
+           "busy_cpus_1_worker": round(med(lambda r: r["un"].cpu_s / r["un"].wall_s), 2),
+           "busy_cpus_2_workers": round(med(lambda r: r["u2"].cpu_s / r["u2"].wall_s), 2),
+           "bare_nbclient_cpu_s": round(bare_cpu, 1), "cpu_per_submission_s": round(cpu_slope, 1),
+           "cpu_overhead_per_submission_s": round(cpu_slope - bare_cpu, 1),
+           "cpu_setup_s": round(med(lambda r: r["u1"].cpu_s) - cpu_slope, 1),
            "phases_per_submission_s": {k: round(v, 2) for k, v in phases.items()},
            "kernels_started_ahead": sum(bool(r.get("kernel_started_ahead")) for r in results),
            "notebooks": len(results), "cpus": os.cpu_count(),
-           "cpu_stolen_by_host_s": {"graded_1": round(u1.stolen_s, 1), "bare": round(ub.stolen_s, 1),
-                                    f"graded_{copies}": round(un.stolen_s, 1),
-                                    f"graded_{copies}_2_workers": round(u2.stolen_s, 1)}}
-    print(f"\ngrading cost per submission of {assignment} (smoke, reference, {len(first)} notebooks; "
-          f"1 and {copies} distinct copies, 1 worker):")
+           "cpu_stolen_by_host_s": {"graded_1": round(med(lambda r: r["u1"].stolen_s), 1),
+                                    "bare": round(med(lambda r: r["ub"].stolen_s), 1),
+                                    f"graded_{copies}": round(med(lambda r: r["un"].stolen_s), 1),
+                                    f"graded_{copies}_2_workers": round(med(lambda r: r["u2"].stolen_s), 1)},
+           "rounds": [{"graded_1_s": round(r["u1"].wall_s, 1), f"graded_{copies}_s": round(r["un"].wall_s, 1),
+                       f"graded_{copies}_2_workers_s": round(r["u2"].wall_s, 1), "bare_nbclient_s": round(r["bare"], 1),
+                       "cpu": {"graded_1": round(r["u1"].cpu_s, 1), f"graded_{copies}": round(r["un"].cpu_s, 1),
+                               "bare": round(r["ub"].cpu_s, 1)},
+                       "stolen_s": round(r["u1"].stolen_s + r["ub"].stolen_s + r["un"].stolen_s + r["u2"].stolen_s, 1)}
+                      for r in rounds]}
+    first_n = rounds[-1]["notebooks"]
+    print(f"\ngrading cost per submission of {assignment} (smoke, reference, {first_n} notebooks; "
+          f"1 and {copies} distinct copies, 1 worker" + (f"; medians of {len(rounds)} rounds" if len(rounds) > 1 else "")
+          + "):")
     print(f"  bare nbclient, the same notebooks: {row['bare_nbclient_s']:.1f} s "
           f"(the app test run in the kernel; {row['bare_nbclient_without_app_test_s']:.1f} s without it)")
     print(f"  graded, per submission (slope):    {row['per_submission_s']:.1f} s   "
           f"overhead {row['overhead_per_submission_s']:+.1f} s per submission "
-          f"({row['overhead_over_bare_without_app_test_s']:+.1f} s over bare without the app test)")
-    print(f"  set-up once per run (intercept):   {row['setup_s']:.1f} s")
+          f"({row['overhead_over_bare_without_app_test_s']:+.1f} s over bare without the app test; "
+          f"its notebooks' tasks {row['tasks_per_submission_s']:.1f} s)")
+    print(f"  set-up once per run (intercept):   {row['setup_s']:.1f} s (in the 1-copy run: {row['outside_tasks_1_s']:.1f} s "
+          f"outside its notebooks' tasks, of which {row['setup_until_first_task_s']:.1f} s until the first one "
+          f"started and {row['reports_1_s']:.1f} s of reports)")
     print(f"  CPU time per submission (machine): {row['cpu_per_submission_s']:.1f} s graded, "
           f"{row['bare_nbclient_cpu_s']:.1f} s bare: overhead {row['cpu_overhead_per_submission_s']:+.1f} s "
           f"(set-up {row['cpu_setup_s']:.1f} s)")
@@ -275,7 +315,8 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3) -> dict:
     print(f"  kernels started ahead of need:     {row['kernels_started_ahead']} of {len(results)} notebooks")
     print(f"  {copies} submissions: 1 worker {row[f'graded_{copies}_s']:.0f} s, 2 workers "
           f"{row[f'graded_{copies}_2_workers_s']:.0f} s ({row['two_worker_ratio']:.2f} of the 1-worker time, "
-          f"{row['cpus']} CPUs)")
+          f"{row['cpus']} CPUs; CPUs busy on average: {row['busy_cpus_1_worker']:.2f} with 1 worker, "
+          f"{row['busy_cpus_2_workers']:.2f} with 2)")
     print("  CPU taken by the host meanwhile:   " + ", ".join(
         f"{k} {v:.1f} s" for k, v in row["cpu_stolen_by_host_s"].items()) + " (a busy host slows the wall times)")
     (out / "scaling.json").write_text(json.dumps(row, indent=1))
@@ -284,11 +325,11 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3) -> dict:
 
 def main(out: Path = REPO / "build" / "benchmark", target: float = 0.95, max_epochs: int = 10,
          with_overhead: bool = False, assignment: str = ASSIGNMENT, with_scaling: bool = False,
-         copies: int = 3) -> int:
+         copies: int = 3, repeats: int = 1) -> int:
     budget_s, budget_mb = BUDGETS[assignment]
     out = out / assignment
     if with_scaling:
-        scaling(out / "scaling", assignment, copies)
+        scaling(out / "scaling", assignment, copies, repeats)
     started = time.perf_counter()
     results = grade_once(out, assignment=assignment)
     wall = time.perf_counter() - started

@@ -156,7 +156,8 @@ def _check(args: argparse.Namespace) -> int:
 def _benchmark(args: argparse.Namespace) -> int:
     from . import benchmark
     return benchmark.main(out=Path(args.out), with_overhead=args.overhead, assignment=args.assignment,
-                          with_scaling=args.scaling, copies=args.copies)
+                          with_scaling=args.scaling, copies=args.copies,
+                          repeats=args.repeat)
 
 
 def _intake(args: argparse.Namespace) -> int:
@@ -299,6 +300,8 @@ def parser() -> argparse.ArgumentParser:
                    help="also grade 1 and then --copies distinct copies of the reference with 1 and 2 workers: "
                         "the cost per submission over bare nbclient, the set-up, the 2-worker speed-up")
     b.add_argument("--copies", type=int, default=3, help="submissions in the --scaling run (at least 2)")
+    b.add_argument("--repeat", type=int, default=1,
+                   help="rounds of the --scaling measurements; each measure is the median of the rounds")
     b.set_defaults(func=_benchmark)
 
     i = sub.add_parser("intake", help="a Canvas or Moodle submissions download -> per-student folders")

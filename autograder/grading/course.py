@@ -13,6 +13,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from . import gradebook
 from .nbconfig import course_config
 
 STAMP = ".template-stamp"
@@ -47,6 +48,7 @@ def build_template(source_root: Path, assignment: str, work: Path) -> Path:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    gradebook.create(template / "gradebook.db")     # nbgrader would ask a subprocess for its schema
     cfg = config_for(template)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     result = api.generate_assignment(assignment, force=True, create=True)

@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class Options:
     held_out: bool = True                  # False: held-out checks are left to the grader (a self-check)
     progress: bool | None = None           # a class-wide progress bar (None: when stderr is a terminal)
     log: Callable[[str], None] = field(default=lambda s: print(s, flush=True))
+    timings: dict[str, float] = field(default_factory=dict)   # the run fills it in: setup_s, total_s
 
     def limit(self, key: str) -> int:
         value = getattr(self, key)
@@ -122,6 +124,13 @@ def kernel_env(opts: Options, slot: int, gpus: list[str], *, data: Path, evidenc
     return env
 
 
+def write_kernel_inputs(kernel_in: Path, keys: list[str], profile: str, *, probed: bool = True) -> None:
+    """What the kernel reads (mounted read-only): the measurements its checks request and the
+    training budgets; ``probed``: checks the grader's own probe runs are left to it."""
+    (kernel_in / "requests.json").write_text(json.dumps(judge.requests(keys, profile, probed=probed)))
+    (kernel_in / "budgets.json").write_text(json.dumps(judge.budgets(keys, profile)))
+
+
 def expected_cost(keys: list[str], profile: str) -> float:
     """A notebook's rough cost, to order the queue: its questions' training epochs, plus the grader's
     own run of an app, plus one for the kernel."""
@@ -149,6 +158,8 @@ def grade(opts: Options) -> list[dict[str, Any]]:
     global GRADER
     GRADER = GRADER or grader_digest()
     opts.out = Path(opts.out).resolve()
+    opts.timings.clear()
+    started = time.perf_counter()
     index, count = opts.shard
     if not 0 <= index < count:
         raise ValueError(f"shard {index}/{count}: the index must be in 0..{count - 1}")
@@ -164,15 +175,33 @@ def grade(opts: Options) -> list[dict[str, Any]]:
     workers = limits.Pool(n_workers, [sys.executable, "-m", "autograder.grading.worker", "--serve"],
                        env=_worker_env(opts), logs=work / "workers")
     try:
-        return _grade(opts, work, gpus, workers)
+        return _grade(opts, work, gpus, workers, started)
     finally:
         workers.close()
 
 
-def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool) -> list[dict[str, Any]]:
+def _stage(opts: Options, work: Path) -> Any:
+    """The profile's data, staged once for the run (workers only read it); never downloaded."""
+    from ..data import staging
+    previous = os.environ.get("AUTOGRADER_OFFLINE")
+    os.environ["AUTOGRADER_OFFLINE"] = "1"      # grading never downloads: data comes from the cache
+    try:
+        return staging.stage(opts.profile, work / "data" / opts.profile, folders=judge.folders_of(opts.assignment))
+    finally:
+        if previous is None:
+            os.environ.pop("AUTOGRADER_OFFLINE")
+        else:
+            os.environ["AUTOGRADER_OFFLINE"] = previous
+
+
+def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
+           started: float) -> list[dict[str, Any]]:
     index, count = opts.shard
     n_workers = opts.workers or 1
-    template = course.build_template(opts.source_root, opts.assignment, work)
+    with ThreadPoolExecutor(max_workers=1) as side:
+        staging = side.submit(_stage, opts, work)      # mostly file reads and writes: beside the template
+        template = course.build_template(opts.source_root, opts.assignment, work)
+        staged = staging.result()
     source_digest = course.source_digest(Path(opts.source_root) / opts.assignment)
     subs = collect.collect(opts.submissions, opts.assignment, Path(opts.release_root) / opts.assignment, work)
     tasks: list[Task] = []
@@ -185,18 +214,6 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool) -> 
             task = Task(sub.student, name, path, sub.problems.get(name, ""))
             task.digest = _digest(path, source_digest, opts) if path else ""
             tasks.append(task)
-
-    from ..data import staging
-    previous = os.environ.get("AUTOGRADER_OFFLINE")
-    os.environ["AUTOGRADER_OFFLINE"] = "1"      # grading never downloads: data comes from the cache
-    try:
-        staged = staging.stage(opts.profile, work / "data" / opts.profile,    # once; workers only read
-                               folders=judge.folders_of(opts.assignment))
-    finally:
-        if previous is None:
-            os.environ.pop("AUTOGRADER_OFFLINE")
-        else:
-            os.environ["AUTOGRADER_OFFLINE"] = previous
     for name, text in staged.descriptions.items():
         opts.log(f"  data: {name}: {text}")
     kernel_pkg = sandbox.kernel_package(work / "kernel_pkg")
@@ -252,8 +269,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool) -> 
             folder.mkdir()
         keys = [k for k in check_keys.get(task.notebook, [])
                 if opts.held_out or judge.SPECS[k].kind not in judge.HELDOUT]
-        (kernel_in / "requests.json").write_text(json.dumps(judge.requests(keys, opts.profile)))
-        (kernel_in / "budgets.json").write_text(json.dumps(judge.budgets(keys, opts.profile)))
+        write_kernel_inputs(kernel_in, keys, opts.profile)
         ipython_dir = Path("/tmp/ipython") if not opts.unconfined else root / "ipython"
         env = kernel_env(opts, slot, gpus, data=staged.student, evidence=evidence, kernel_in=kernel_in,
                          ipython_dir=ipython_dir, kernel_pkg=kernel_pkg)
@@ -343,6 +359,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool) -> 
     # others idle (by the training the profile budgets for each and the grader's own app runs)
     cost = {name: expected_cost(keys, opts.profile) for name, keys in check_keys.items()}
     queue = deque(sorted((task for task in first if not settle(task)), key=lambda t: -cost.get(t.notebook, 0)))
+    opts.timings["setup_s"] = round(time.perf_counter() - started, 3)    # until the first task is handed out
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         for future in as_completed([pool.submit(slot_loop, slot) for slot in range(n_workers)]):
             future.result()
@@ -358,4 +375,5 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool) -> 
         finish(task, twin, f"identical to {origin['student']}'s notebook, result reused")
     ordered = [results[(t.student, t.notebook)] for t in tasks]
     bar.close(ordered)
+    opts.timings["total_s"] = round(time.perf_counter() - started, 3)
     return ordered
