@@ -242,58 +242,44 @@ def _scaling_round(out: Path, assignment: str, copies: int, one: Path, many: Pat
             "tasks_1_s": sum(r["elapsed_s"] for r in first), "tasks_n_s": sum(r["elapsed_s"] for r in results)}
 
 
+def _derived(r: dict, copies: int) -> dict[str, float]:
+    """One round's measures: each compares runs of the same round (a host's speed drifts between rounds)."""
+    slope = (r["un"].wall_s - r["u1"].wall_s) / (copies - 1)
+    cpu_slope = (r["un"].cpu_s - r["u1"].cpu_s) / (copies - 1)
+    return {"bare_nbclient_s": r["bare"], "graded_1_s": r["u1"].wall_s, f"graded_{copies}_s": r["un"].wall_s,
+            "reports_1_s": r["r1"]["reports_s"], f"reports_{copies}_s": r["rn"]["reports_s"],
+            "setup_until_first_task_s": r["r1"]["setup_s"], "outside_tasks_1_s": r["u1"].wall_s - r["tasks_1_s"],
+            "tasks_per_submission_s": r["tasks_n_s"] / copies, "bare_nbclient_without_app_test_s": r["without_app"],
+            "per_submission_s": slope, "overhead_per_submission_s": slope - r["bare"],
+            "overhead_over_bare_without_app_test_s": slope - r["without_app"], "setup_s": r["u1"].wall_s - slope,
+            f"graded_{copies}_2_workers_s": r["u2"].wall_s, "two_worker_ratio": r["u2"].wall_s / r["un"].wall_s,
+            "busy_cpus_1_worker": r["un"].cpu_s / r["un"].wall_s, "busy_cpus_2_workers": r["u2"].cpu_s / r["u2"].wall_s,
+            "bare_nbclient_cpu_s": r["ub"].cpu_s, "cpu_per_submission_s": cpu_slope,
+            "cpu_overhead_per_submission_s": cpu_slope - r["ub"].cpu_s, "cpu_setup_s": r["u1"].cpu_s - cpu_slope,
+            "cpu_stolen_by_host_s": r["u1"].stolen_s + r["ub"].stolen_s + r["un"].stolen_s + r["u2"].stolen_s}
+
+
 def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3, repeats: int = 1) -> dict:
     """The cost per submission over bare execution, the once-per-run set-up, and 1 vs 2 workers:
     grade 1 and then ``copies`` distinct copies of the reference (1 worker), the slope is the cost of
     one more submission and the intercept the set-up; then the same copies with 2 workers; bare
     nbclient runs the very notebooks grading executed (:func:`bare_nbclient`). With ``repeats``,
-    every measure is the median of that many rounds (a busy host moves single wall times a lot)."""
+    each measure is the median over that many rounds of what it is within a round."""
     one, many = _copies(out, assignment, 1), _copies(out, assignment, copies)
     rounds = [_scaling_round(out, assignment, copies, one, many) for _ in range(max(1, repeats))]
-
-    def med(get) -> float:
-        return _median([get(r) for r in rounds])
-
+    per_round = [_derived(r, copies) for r in rounds]
     results = rounds[-1]["results"]
-    w1, wn, w2 = med(lambda r: r["u1"].wall_s), med(lambda r: r["un"].wall_s), med(lambda r: r["u2"].wall_s)
-    bare_s, without_app_s = med(lambda r: r["bare"]), med(lambda r: r["without_app"])
-    slope = (wn - w1) / (copies - 1)
-    cpu_slope = med(lambda r: (r["un"].cpu_s - r["u1"].cpu_s) / (copies - 1))
-    bare_cpu = med(lambda r: r["ub"].cpu_s)
     phases: dict[str, float] = {}
     for r in results:
         for name, seconds in (r.get("phases") or {}).items():
             phases[name] = phases.get(name, 0.0) + seconds / copies
-    row = {"assignment": assignment, "copies": copies, "repeats": len(rounds), "bare_nbclient_s": round(bare_s, 1),
-           "graded_1_s": round(w1, 1), f"graded_{copies}_s": round(wn, 1),
-           "reports_1_s": round(med(lambda r: r["r1"]["reports_s"]), 1),
-           f"reports_{copies}_s": round(med(lambda r: r["rn"]["reports_s"]), 1),
-           "setup_until_first_task_s": round(med(lambda r: r["r1"]["setup_s"]), 1),
-           "outside_tasks_1_s": round(med(lambda r: r["u1"].wall_s - r["tasks_1_s"]), 1),
-           "tasks_per_submission_s": round(med(lambda r: r["tasks_n_s"] / copies), 1),
-           "bare_nbclient_without_app_test_s": round(without_app_s, 1),
-           "per_submission_s": round(slope, 1), "overhead_per_submission_s": round(slope - bare_s, 1),
-           "overhead_over_bare_without_app_test_s": round(slope - without_app_s, 1),
-           "setup_s": round(w1 - slope, 1), f"graded_{copies}_2_workers_s": round(w2, 1),
-           "two_worker_ratio": round(med(lambda r: r["u2"].wall_s / r["un"].wall_s), 2),
-           "busy_cpus_1_worker": round(med(lambda r: r["un"].cpu_s / r["un"].wall_s), 2),
-           "busy_cpus_2_workers": round(med(lambda r: r["u2"].cpu_s / r["u2"].wall_s), 2),
-           "bare_nbclient_cpu_s": round(bare_cpu, 1), "cpu_per_submission_s": round(cpu_slope, 1),
-           "cpu_overhead_per_submission_s": round(cpu_slope - bare_cpu, 1),
-           "cpu_setup_s": round(med(lambda r: r["u1"].cpu_s) - cpu_slope, 1),
-           "phases_per_submission_s": {k: round(v, 2) for k, v in phases.items()},
-           "kernels_started_ahead": sum(bool(r.get("kernel_started_ahead")) for r in results),
-           "notebooks": len(results), "cpus": os.cpu_count(),
-           "cpu_stolen_by_host_s": {"graded_1": round(med(lambda r: r["u1"].stolen_s), 1),
-                                    "bare": round(med(lambda r: r["ub"].stolen_s), 1),
-                                    f"graded_{copies}": round(med(lambda r: r["un"].stolen_s), 1),
-                                    f"graded_{copies}_2_workers": round(med(lambda r: r["u2"].stolen_s), 1)},
-           "rounds": [{"graded_1_s": round(r["u1"].wall_s, 1), f"graded_{copies}_s": round(r["un"].wall_s, 1),
-                       f"graded_{copies}_2_workers_s": round(r["u2"].wall_s, 1), "bare_nbclient_s": round(r["bare"], 1),
-                       "cpu": {"graded_1": round(r["u1"].cpu_s, 1), f"graded_{copies}": round(r["un"].cpu_s, 1),
-                               "bare": round(r["ub"].cpu_s, 1)},
-                       "stolen_s": round(r["u1"].stolen_s + r["ub"].stolen_s + r["un"].stolen_s + r["u2"].stolen_s, 1)}
-                      for r in rounds]}
+    row: dict = {"assignment": assignment, "copies": copies, "repeats": len(rounds)}
+    for key in per_round[0]:
+        row[key] = round(_median([d[key] for d in per_round]), 2 if "ratio" in key or "busy" in key else 1)
+    row.update({"phases_per_submission_s": {k: round(v, 2) for k, v in phases.items()},
+                "kernels_started_ahead": sum(bool(r.get("kernel_started_ahead")) for r in results),
+                "notebooks": len(results), "cpus": os.cpu_count(),
+                "rounds": [{k: round(v, 2) for k, v in d.items()} for d in per_round]})
     first_n = rounds[-1]["notebooks"]
     print(f"\ngrading cost per submission of {assignment} (smoke, reference, {first_n} notebooks; "
           f"1 and {copies} distinct copies, 1 worker" + (f"; medians of {len(rounds)} rounds" if len(rounds) > 1 else "")
@@ -317,8 +303,13 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3, repeats: i
           f"{row[f'graded_{copies}_2_workers_s']:.0f} s ({row['two_worker_ratio']:.2f} of the 1-worker time, "
           f"{row['cpus']} CPUs; CPUs busy on average: {row['busy_cpus_1_worker']:.2f} with 1 worker, "
           f"{row['busy_cpus_2_workers']:.2f} with 2)")
-    print("  CPU taken by the host meanwhile:   " + ", ".join(
-        f"{k} {v:.1f} s" for k, v in row["cpu_stolen_by_host_s"].items()) + " (a busy host slows the wall times)")
+    print(f"  CPU taken by the host meanwhile:   {row['cpu_stolen_by_host_s']:.1f} s in a round "
+          "(a busy host slows the wall times)")
+    if len(rounds) > 1:
+        print("  per round, overhead per submission: " + ", ".join(
+            f"{d['overhead_per_submission_s']:+.1f} s" for d in per_round) + "; set-up: " + ", ".join(
+            f"{d['setup_s']:.1f} s" for d in per_round) + "; 2-worker ratio: " + ", ".join(
+            f"{d['two_worker_ratio']:.2f}" for d in per_round))
     (out / "scaling.json").write_text(json.dumps(row, indent=1))
     return row
 

@@ -23,10 +23,12 @@ def generate(root: Path = REPO, names: list[str] | None = None) -> list[str]:
     from nbgrader.converters import GenerateAssignment, GenerateSolution
     from nbgrader.coursedir import CourseDirectory
 
+    from .grading import gradebook
     from .grading.course import config_for
 
     done = []
     with tempfile.TemporaryDirectory() as tmp:
+        gradebook.create(Path(tmp) / "gradebook.db")     # nbgrader would ask a subprocess for its schema
         for name in names or assignments(Path(root) / "source"):
             for converter in (GenerateAssignment, GenerateSolution):
                 cfg = config_for(Path(root))

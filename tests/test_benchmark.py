@@ -41,6 +41,7 @@ def test_scaling_takes_the_medians_of_its_rounds(tmp_path, monkeypatch, capsys):
     row = benchmark.scaling(tmp_path, "pooling_lenet_alexnet", 3, repeats=3)
     assert row["repeats"] == 3 and len(row["rounds"]) == 3
     assert (row["graded_1_s"], row["graded_3_s"], row["bare_nbclient_s"]) == (51, 131, 41)
+    assert row["rounds"][2]["overhead_per_submission_s"] == -15.0
     assert row["per_submission_s"] == 40.0 and row["overhead_per_submission_s"] == -1.0
     assert row["setup_s"] == 11.0 and row["outside_tasks_1_s"] == 3.0
     assert row["two_worker_ratio"] == round(80 / 130, 2) and row["busy_cpus_1_worker"] == 1.5
