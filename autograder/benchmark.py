@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -219,12 +220,6 @@ def _timed_run(subs: Path, out: Path, assignment: str, workers: int) -> tuple[Us
     return used, {"setup_s": opts.timings["setup_s"], "reports_s": reports}, results
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
 def _scaling_round(out: Path, assignment: str, copies: int, one: Path, many: Path) -> dict:
     """One round of the measurements :func:`scaling` takes the medians of."""
     from . import judge
@@ -275,7 +270,7 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3, repeats: i
             phases[name] = phases.get(name, 0.0) + seconds / copies
     row: dict = {"assignment": assignment, "copies": copies, "repeats": len(rounds)}
     for key in per_round[0]:
-        row[key] = round(_median([d[key] for d in per_round]), 2 if "ratio" in key or "busy" in key else 1)
+        row[key] = round(statistics.median(d[key] for d in per_round), 2 if "ratio" in key or "busy" in key else 1)
     row.update({"phases_per_submission_s": {k: round(v, 2) for k, v in phases.items()},
                 "kernels_started_ahead": sum(bool(r.get("kernel_started_ahead")) for r in results),
                 "notebooks": len(results), "cpus": os.cpu_count(),

@@ -9,10 +9,11 @@ import sys
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .. import judge, profiles
 from . import collect, course, devices, limits, progress, sandbox
@@ -47,7 +48,7 @@ class Options:
     held_out: bool = True                  # False: held-out checks are left to the grader (a self-check)
     progress: bool | None = None           # a class-wide progress bar (None: when stderr is a terminal)
     log: Callable[[str], None] = field(default=lambda s: print(s, flush=True))
-    timings: dict[str, float] = field(default_factory=dict)   # the run fills it in: setup_s, total_s
+    timings: dict[str, float] = field(default_factory=dict)   # the run fills it in: setup_s
 
     def limit(self, key: str) -> int:
         value = getattr(self, key)
@@ -180,13 +181,13 @@ def grade(opts: Options) -> list[dict[str, Any]]:
         workers.close()
 
 
-def _stage(opts: Options, work: Path) -> Any:
-    """The profile's data, staged once for the run (workers only read it); never downloaded."""
-    from ..data import staging
+@contextmanager
+def _offline() -> Iterator[None]:
+    """Grading never downloads: data comes from the cache (set here, in the run's own thread)."""
     previous = os.environ.get("AUTOGRADER_OFFLINE")
-    os.environ["AUTOGRADER_OFFLINE"] = "1"      # grading never downloads: data comes from the cache
+    os.environ["AUTOGRADER_OFFLINE"] = "1"
     try:
-        return staging.stage(opts.profile, work / "data" / opts.profile, folders=judge.folders_of(opts.assignment))
+        yield
     finally:
         if previous is None:
             os.environ.pop("AUTOGRADER_OFFLINE")
@@ -198,10 +199,13 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
            started: float) -> list[dict[str, Any]]:
     index, count = opts.shard
     n_workers = opts.workers or 1
-    with ThreadPoolExecutor(max_workers=1) as side:
-        staging = side.submit(_stage, opts, work)      # mostly file reads and writes: beside the template
+    from ..data import staging
+    with _offline(), ThreadPoolExecutor(max_workers=1) as side:
+        # the data, staged once for the run (workers only read it): mostly file reads and writes, beside the template
+        data = side.submit(staging.stage, opts.profile, work / "data" / opts.profile,
+                           folders=judge.folders_of(opts.assignment))
         template = course.build_template(opts.source_root, opts.assignment, work)
-        staged = staging.result()
+        staged = data.result()
     source_digest = course.source_digest(Path(opts.source_root) / opts.assignment)
     subs = collect.collect(opts.submissions, opts.assignment, Path(opts.release_root) / opts.assignment, work)
     tasks: list[Task] = []
@@ -375,5 +379,4 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
         finish(task, twin, f"identical to {origin['student']}'s notebook, result reused")
     ordered = [results[(t.student, t.notebook)] for t in tasks]
     bar.close(ordered)
-    opts.timings["total_s"] = round(time.perf_counter() - started, 3)
     return ordered
