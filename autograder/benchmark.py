@@ -220,8 +220,27 @@ def _timed_run(subs: Path, out: Path, assignment: str, workers: int) -> tuple[Us
     return used, {"setup_s": opts.timings["setup_s"], "reports_s": reports}, results
 
 
-def _scaling_round(out: Path, assignment: str, copies: int, one: Path, many: Path) -> dict:
-    """One round of the measurements :func:`scaling` takes the medians of."""
+@dataclass
+class Round:
+    """One round of the measurements :func:`scaling` takes the medians of: the graded runs (1 copy,
+    ``copies`` copies, the same with 2 workers), bare nbclient on the 1-copy run's notebooks, and what
+    the runs recorded of themselves."""
+    u1: Usage                        # graded, 1 copy, 1 worker
+    ub: Usage                        # bare nbclient, the same notebooks
+    un: Usage                        # graded, ``copies`` copies, 1 worker
+    u2: Usage                        # graded, ``copies`` copies, 2 workers
+    r1: dict[str, float]             # the 1-copy run's set-up and reports (seconds)
+    rn: dict[str, float]
+    bare: float                      # bare nbclient, seconds (the app test run in the kernel)
+    without_app: float               # the same with the app test left to the grader's probe
+    results: list[dict]              # the ``copies``-copy run's results
+    notebooks: int                   # notebooks of one submission
+    tasks_1_s: float                 # the 1-copy run's notebooks' tasks, summed
+    tasks_n_s: float
+
+
+def _scaling_round(out: Path, assignment: str, copies: int, one: Path, many: Path) -> Round:
+    """One :class:`Round`."""
     from . import judge
 
     u1, r1, first = _timed_run(one, out / "graded1", assignment, 1)
@@ -232,26 +251,26 @@ def _scaling_round(out: Path, assignment: str, copies: int, one: Path, many: Pat
     without_app = dict(bare, **bare_nbclient_of(work, assignment, "student01", probed=True, only=with_app))
     un, rn, results = _timed_run(many, out / f"graded{copies}", assignment, 1)
     u2, _, _ = _timed_run(many, out / f"graded{copies}w2", assignment, 2)
-    return {"u1": u1, "r1": r1, "ub": ub, "un": un, "rn": rn, "u2": u2, "bare": sum(bare.values()),
-            "without_app": sum(without_app.values()), "results": results, "notebooks": len(first),
-            "tasks_1_s": sum(r["elapsed_s"] for r in first), "tasks_n_s": sum(r["elapsed_s"] for r in results)}
+    return Round(u1=u1, ub=ub, un=un, u2=u2, r1=r1, rn=rn, bare=sum(bare.values()),
+                 without_app=sum(without_app.values()), results=results, notebooks=len(first),
+                 tasks_1_s=sum(r["elapsed_s"] for r in first), tasks_n_s=sum(r["elapsed_s"] for r in results))
 
 
-def _derived(r: dict, copies: int) -> dict[str, float]:
+def _derived(r: Round, copies: int) -> dict[str, float]:
     """One round's measures: each compares runs of the same round (a host's speed drifts between rounds)."""
-    slope = (r["un"].wall_s - r["u1"].wall_s) / (copies - 1)
-    cpu_slope = (r["un"].cpu_s - r["u1"].cpu_s) / (copies - 1)
-    return {"bare_nbclient_s": r["bare"], "graded_1_s": r["u1"].wall_s, f"graded_{copies}_s": r["un"].wall_s,
-            "reports_1_s": r["r1"]["reports_s"], f"reports_{copies}_s": r["rn"]["reports_s"],
-            "setup_until_first_task_s": r["r1"]["setup_s"], "outside_tasks_1_s": r["u1"].wall_s - r["tasks_1_s"],
-            "tasks_per_submission_s": r["tasks_n_s"] / copies, "bare_nbclient_without_app_test_s": r["without_app"],
-            "per_submission_s": slope, "overhead_per_submission_s": slope - r["bare"],
-            "overhead_over_bare_without_app_test_s": slope - r["without_app"], "setup_s": r["u1"].wall_s - slope,
-            f"graded_{copies}_2_workers_s": r["u2"].wall_s, "two_worker_ratio": r["u2"].wall_s / r["un"].wall_s,
-            "busy_cpus_1_worker": r["un"].cpu_s / r["un"].wall_s, "busy_cpus_2_workers": r["u2"].cpu_s / r["u2"].wall_s,
-            "bare_nbclient_cpu_s": r["ub"].cpu_s, "cpu_per_submission_s": cpu_slope,
-            "cpu_overhead_per_submission_s": cpu_slope - r["ub"].cpu_s, "cpu_setup_s": r["u1"].cpu_s - cpu_slope,
-            "cpu_stolen_by_host_s": r["u1"].stolen_s + r["ub"].stolen_s + r["un"].stolen_s + r["u2"].stolen_s}
+    slope = (r.un.wall_s - r.u1.wall_s) / (copies - 1)
+    cpu_slope = (r.un.cpu_s - r.u1.cpu_s) / (copies - 1)
+    return {"bare_nbclient_s": r.bare, "graded_1_s": r.u1.wall_s, f"graded_{copies}_s": r.un.wall_s,
+            "reports_1_s": r.r1["reports_s"], f"reports_{copies}_s": r.rn["reports_s"],
+            "setup_until_first_task_s": r.r1["setup_s"], "outside_tasks_1_s": r.u1.wall_s - r.tasks_1_s,
+            "tasks_per_submission_s": r.tasks_n_s / copies, "bare_nbclient_without_app_test_s": r.without_app,
+            "per_submission_s": slope, "overhead_per_submission_s": slope - r.bare,
+            "overhead_over_bare_without_app_test_s": slope - r.without_app, "setup_s": r.u1.wall_s - slope,
+            f"graded_{copies}_2_workers_s": r.u2.wall_s, "two_worker_ratio": r.u2.wall_s / r.un.wall_s,
+            "busy_cpus_1_worker": r.un.cpu_s / r.un.wall_s, "busy_cpus_2_workers": r.u2.cpu_s / r.u2.wall_s,
+            "bare_nbclient_cpu_s": r.ub.cpu_s, "cpu_per_submission_s": cpu_slope,
+            "cpu_overhead_per_submission_s": cpu_slope - r.ub.cpu_s, "cpu_setup_s": r.u1.cpu_s - cpu_slope,
+            "cpu_stolen_by_host_s": r.u1.stolen_s + r.ub.stolen_s + r.un.stolen_s + r.u2.stolen_s}
 
 
 def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3, repeats: int = 1) -> dict:
@@ -263,7 +282,7 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3, repeats: i
     one, many = _copies(out, assignment, 1), _copies(out, assignment, copies)
     rounds = [_scaling_round(out, assignment, copies, one, many) for _ in range(max(1, repeats))]
     per_round = [_derived(r, copies) for r in rounds]
-    results = rounds[-1]["results"]
+    results = rounds[-1].results
     phases: dict[str, float] = {}
     for r in results:
         for name, seconds in (r.get("phases") or {}).items():
@@ -275,7 +294,7 @@ def scaling(out: Path, assignment: str = ASSIGNMENT, copies: int = 3, repeats: i
                 "kernels_started_ahead": sum(bool(r.get("kernel_started_ahead")) for r in results),
                 "notebooks": len(results), "cpus": os.cpu_count(),
                 "rounds": [{k: round(v, 2) for k, v in d.items()} for d in per_round]})
-    first_n = rounds[-1]["notebooks"]
+    first_n = rounds[-1].notebooks
     print(f"\ngrading cost per submission of {assignment} (smoke, reference, {first_n} notebooks; "
           f"1 and {copies} distinct copies, 1 worker" + (f"; medians of {len(rounds)} rounds" if len(rounds) > 1 else "")
           + "):")

@@ -43,7 +43,7 @@ def _grade(args: argparse.Namespace) -> int:
     opts = runner.Options(submissions=Path(args.submissions), assignment=args.assignment, out=Path(args.out),
                           profile=args.profile, workers=args.workers, resume=not args.no_resume,
                           seed=args.seed, mixed_precision=args.mixed_precision,
-                          shard=_shard(args.shard), unconfined=args.unconfined)
+                          shard=_shard(args.shard), unconfined=args.unconfined, pipeline=not args.no_pipeline)
     from .lms import manifest
     manifest.carry(Path(args.submissions), Path(args.out))     # the intake's late flags, for the reports
     results = runner.grade(opts)
@@ -225,6 +225,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--no-resume", action="store_true", help="re-grade notebooks already graded")
     g.add_argument("--mixed-precision", action="store_true", help="Keras mixed_float16 on GPU workers")
+    g.add_argument("--no-pipeline", action="store_true", help="one grading process per worker: a notebook's "
+                   "probes, judge and feedback no longer overlap the next notebook (less memory)")
     g.add_argument("--unconfined", action="store_true", help="grade WITHOUT the bubblewrap sandbox (where it "
                    "cannot run); every report then says that student code ran unconfined")
     g.add_argument("--shard", default="0/1", help="INDEX/COUNT: grade this machine's share of the students "

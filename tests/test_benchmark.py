@@ -32,9 +32,9 @@ def test_scaling_takes_the_medians_of_its_rounds(tmp_path, monkeypatch, capsys):
         w1, wn, w2, bare = next(walls)
         use = lambda wall: benchmark.Usage(wall_s=wall, cpu_s=1.5 * wall)   # noqa: E731
         results = [{"elapsed_s": wn / 3 - 1, "phases": {"execute": 30.0}} for _ in range(3)]
-        return {"u1": use(w1), "r1": {"setup_s": 2.0, "reports_s": 0.5}, "ub": use(bare), "un": use(wn),
-                "rn": {"setup_s": 2.0, "reports_s": 0.6}, "u2": use(w2), "bare": bare, "without_app": bare,
-                "results": results, "notebooks": 1, "tasks_1_s": w1 - 3, "tasks_n_s": wn - 3}
+        return benchmark.Round(u1=use(w1), ub=use(bare), un=use(wn), u2=use(w2), r1={"setup_s": 2.0, "reports_s": 0.5},
+                               rn={"setup_s": 2.0, "reports_s": 0.6}, bare=bare, without_app=bare, results=results,
+                               notebooks=1, tasks_1_s=w1 - 3, tasks_n_s=wn - 3)
 
     monkeypatch.setattr(benchmark, "_copies", lambda out, assignment, n: tmp_path)
     monkeypatch.setattr(benchmark, "_scaling_round", fake_round)

@@ -321,15 +321,23 @@ def test_unconfined_grading_works_and_every_report_says_so(course, tmp_path):
 
 
 def test_workers_live_for_the_run_and_start_each_next_kernel_ahead(graded):
-    """Two workers for the whole class (not a process per notebook), and every notebook a worker
-    takes after its first runs in a kernel started ahead of need, with the same verdicts (the
-    correct, wrong, looping, crashing and tampering students above all run in such kernels)."""
+    """Two workers for the whole class (not a process per notebook; two grading processes each, so
+    that a notebook's probes, judge and feedback overlap the next notebook), never more than two
+    notebooks running at once, and every notebook a process takes after its first runs in a kernel
+    started ahead of need, with the same verdicts (the correct, wrong, looping, crashing and
+    tampering students above all run in such kernels)."""
     results, opts, _ = graded
     logs = sorted((opts.out / "work" / "workers").glob("worker-*.log"))
-    assert len(logs) == 2
+    assert len(logs) == 2 * 2
     ran = [r for r in results.values() if "phases" in r and not r.get("reused_from")]
     ahead = [r for r in ran if r.get("kernel_started_ahead")]
-    # not ahead: each worker's first, the one after the memory kill, and at most one per worker at the
-    # end of the queue (a worker keeps no spare task while another would idle)
-    assert len(ran) >= 8 and len(ahead) >= len(ran) - 2 - 1 - 2
+    # not ahead: each process's first, the one after the memory kill, and at most one per process at
+    # the end of the queue (a process keeps no spare task while another would idle)
+    assert len(ran) >= 8 and len(ahead) >= len(ran) - 4 - 1 - 4
     assert all(r["phases"]["execute"] > 0 for r in ran)
+    events = sorted([(r["executed_at"][0], 1) for r in ran] + [(r["executed_at"][1], -1) for r in ran])
+    running = [sum(step for _, step in events[:k + 1]) for k in range(len(events))]
+    assert max(running) <= opts.workers
+    overlapped = [r for r in ran if any(o is not r and o["executed_at"][0] < r["finished_at"] - 0.05
+                                        and o["executed_at"][1] > r["executed_at"][1] for o in ran)]
+    assert overlapped          # some notebook ran while another one's results were being worked out

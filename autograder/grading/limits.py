@@ -19,9 +19,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import psutil
 
@@ -147,10 +149,12 @@ class Worker:
         return code
 
     def run(self, task_json: Path, *, log: Path, wall_s: float, memory_mb: float,
-            next_task: tuple[Path, Path] | None = None) -> Outcome:
+            next_task: tuple[Path, Path] | None = None,
+            on_executed: Callable[[], None] | None = None) -> Outcome:
         """Run one task; kill the worker when it exceeds ``wall_s`` seconds or ``memory_mb`` RSS.
         ``next_task`` (its task file and log): the task this worker gets next, whose kernel the
-        worker starts as soon as this task's notebook has run."""
+        worker starts as soon as this task's notebook has run. ``on_executed``: called once the
+        worker says the notebook has run (the rest of the task is the grader's own work)."""
         self.start()
         assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
         start = time.monotonic()
@@ -176,6 +180,10 @@ class Worker:
             if b"\n" in pending:                      # a whole line: this task's reply, or chatter
                 line, pending = pending.split(b"\n", 1)
                 reply = _reply(line, task_json)
+                if reply is not None and reply.get("stage") == "executed":
+                    reply = None
+                    if on_executed is not None:
+                        on_executed()
                 if reply is not None:
                     break
                 continue
@@ -219,7 +227,8 @@ class Worker:
 
 
 def _reply(line: bytes, task_json: Path) -> dict | None:
-    """The worker's reply to this task, or None for any other line on its channel."""
+    """The worker's reply to this task (or its word that the notebook has run: ``"stage":
+    "executed"``), or None for any other line on its channel."""
     try:
         reply = json.loads(line)
     except ValueError:
@@ -228,15 +237,38 @@ def _reply(line: bytes, task_json: Path) -> dict | None:
 
 
 class Pool:
-    """A worker per slot, all started at once (before the run's set-up, which their imports overlap)."""
+    """A worker per slot, all started at once (before the run's set-up, which their imports overlap).
+    With ``executing`` (fewer than the slots), at most that many of them run a notebook at a time:
+    a worker takes the gate before its task (:meth:`run`) and gives it back as soon as its notebook
+    has run, so that its own work after the notebook overlaps another worker's notebook."""
 
-    def __init__(self, slots: int, cmd: list[str], *, env: dict[str, str], logs: Path) -> None:
+    def __init__(self, slots: int, cmd: list[str], *, env: dict[str, str], logs: Path,
+                 executing: int | None = None) -> None:
         self.workers = [Worker(cmd, env=env, log=Path(logs) / f"worker-{n}.log") for n in range(slots)]
+        self.gate = threading.BoundedSemaphore(min(slots, executing or slots))
         for worker in self.workers:
             worker.start()
 
     def __getitem__(self, slot: int) -> Worker:
         return self.workers[slot]
+
+    def __len__(self) -> int:
+        return len(self.workers)
+
+    def run(self, slot: int, task_json: Path, **kw) -> Outcome:
+        """:meth:`Worker.run` on ``slot``, inside the gate: held from the task's start until its
+        notebook has run (or the task ended without saying so)."""
+        self.gate.acquire()
+        held = [True]
+
+        def release() -> None:
+            if held[0]:
+                held[0] = False
+                self.gate.release()
+        try:
+            return self.workers[slot].run(task_json, on_executed=release, **kw)
+        finally:
+            release()
 
     def close(self) -> None:
         """Stop every worker (between tasks there is nothing to lose)."""

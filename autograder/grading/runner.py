@@ -47,6 +47,9 @@ class Options:
     unconfined: bool = False               # run student code without the sandbox (explicit, reported)
     held_out: bool = True                  # False: held-out checks are left to the grader (a self-check)
     progress: bool | None = None           # a class-wide progress bar (None: when stderr is a terminal)
+    pipeline: bool = True                  # a second grading process per worker: a notebook's probes, judge,
+                                           # scores and feedback overlap the next notebook (still at most
+                                           # `workers` notebooks run at once)
     log: Callable[[str], None] = field(default=lambda s: print(s, flush=True))
     timings: dict[str, float] = field(default_factory=dict)   # the run fills it in: setup_s
 
@@ -173,8 +176,9 @@ def grade(opts: Options) -> list[dict[str, Any]]:
     n_workers = devices.worker_count(opts.workers, gpus)
     opts.workers = n_workers
     # the workers import nbgrader and the judge while the run sets itself up
-    workers = limits.Pool(n_workers, [sys.executable, "-m", "autograder.grading.worker", "--serve"],
-                       env=_worker_env(opts), logs=work / "workers")
+    workers = limits.Pool(n_workers * (2 if opts.pipeline else 1),
+                          [sys.executable, "-m", "autograder.grading.worker", "--serve"],
+                          env=_worker_env(opts), logs=work / "workers", executing=n_workers)
     try:
         return _grade(opts, work, gpus, workers, started)
     finally:
@@ -199,6 +203,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
            started: float) -> list[dict[str, Any]]:
     index, count = opts.shard
     n_workers = opts.workers or 1
+    n_procs = len(workers)          # grading processes: a worker's slot is its process's modulo n_workers
     from ..data import staging
     with _offline(), ThreadPoolExecutor(max_workers=1) as side:
         # the data, staged once for the run (workers only read it): mostly file reads and writes, beside the template
@@ -263,9 +268,10 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
             return True
         return False
 
-    def prepare(task: Task, slot: int) -> Path:
+    def prepare(task: Task, proc: int) -> Path:
         """The task's course directory, its kernel's inputs and its task file (before it runs, so
         that the worker can start its kernel ahead of need)."""
+        slot = proc % n_workers                  # the worker's devices (both its processes share them)
         root = work / "tasks" / task.student / task.notebook
         course.make_task_dir(template, root, opts.assignment, task.student, task.notebook, task.path)
         evidence, kernel_in = root / "evidence", root / "kernel_in"
@@ -289,14 +295,14 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
         (root / "task.json").write_text(json.dumps(spec))
         return root
 
-    def execute(task: Task, root: Path, slot: int, ahead: Path | None) -> None:
+    def execute(task: Task, root: Path, proc: int, ahead: Path | None) -> None:
         with lock:
             bar.started_one()
         ran = False
         try:
             nxt = (ahead / "task.json", ahead / "worker.log") if ahead is not None else None
-            outcome = workers[slot].run(root / "task.json", log=root / "worker.log", next_task=nxt,
-                                        wall_s=opts.limit("notebook_timeout"), memory_mb=opts.limit("memory_mb"))
+            outcome = workers.run(proc, root / "task.json", log=root / "worker.log", next_task=nxt,
+                                  wall_s=opts.limit("notebook_timeout"), memory_mb=opts.limit("memory_mb"))
             if outcome.status == "ok" and (root / "result.json").is_file():
                 result = json.loads((root / "result.json").read_text())
             else:
@@ -318,17 +324,17 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
                 with lock:
                     bar.running -= 1
 
-    def slot_loop(slot: int) -> None:
-        """One worker's share: take a task, and the one after it (whose kernel then starts ahead)
-        while there is enough left for the other workers; a task the grader itself fails on is
-        recorded as an error and the slot goes on."""
+    def process_loop(proc: int) -> None:
+        """One grading process's share: take a task, and the one after it (whose kernel then starts
+        ahead) while there is enough left for the other processes; a task the grader itself fails on
+        is recorded as an error and the process goes on."""
         def take(spare: bool) -> tuple[Task, Path | None] | None:
             with lock:
-                if not queue or (spare and len(queue) < n_workers):
+                if not queue or (spare and len(queue) < n_procs):
                     return None
                 task = queue.popleft()
             try:
-                return task, prepare(task, slot)
+                return task, prepare(task, proc)
             except Exception as exc:
                 return task, failed(task, exc)
 
@@ -344,7 +350,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
             task, root = current
             if root is not None:
                 try:
-                    execute(task, root, slot, following[1] if following else None)
+                    execute(task, root, proc, following[1] if following else None)
                 except Exception as exc:
                     failed(task, exc)
             current = following or take(spare=False)
@@ -364,8 +370,8 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
     cost = {name: expected_cost(keys, opts.profile) for name, keys in check_keys.items()}
     queue = deque(sorted((task for task in first if not settle(task)), key=lambda t: -cost.get(t.notebook, 0)))
     opts.timings["setup_s"] = round(time.perf_counter() - started, 3)    # until the first task is handed out
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        for future in as_completed([pool.submit(slot_loop, slot) for slot in range(n_workers)]):
+    with ThreadPoolExecutor(max_workers=n_procs) as pool:
+        for future in as_completed([pool.submit(process_loop, proc) for proc in range(n_procs)]):
             future.result()
     for task in copies:
         origin = results[by_digest[task.digest]]

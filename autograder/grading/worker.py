@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import nbformat
 
@@ -153,6 +153,8 @@ def run(task: dict[str, Any], ahead: dict[str, str] | None = None) -> dict[str, 
 # the runner must not stop when this task ends
 _SOCKETS: dict[str, Path] = {}
 KEEP: list[int] = []
+# what serving a task does once its notebook has run: a line that tells the runner (:mod:`.limits`)
+EXECUTED: list[Callable[[], None]] = []
 
 
 def _task_dir(task: dict[str, Any]) -> Any:
@@ -239,7 +241,9 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any, ahead: dict[str, st
     trusted = trusted_sources(root / "source" / t.assignment / f"{t.notebook}.ipynb")
     with start_probes(task, checks_in(trusted), root) as probes:
         # the grader's probes import what they need while the notebook runs (stopped if it does not end)
+        executing = time.time()
         graded = api.autograde(t.assignment, t.student, force=True, create=True)
+        result["executed_at"] = [round(executing, 3), round(time.time(), 3)]     # (epoch seconds)
         phase("autograde")
         if ahead:
             try:
@@ -248,6 +252,8 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any, ahead: dict[str, st
                     KEEP.append(pid)
             except Exception as exc:            # the next kernel then starts the usual way
                 print(f"could not start the next task's kernel ahead: {exc}", flush=True)
+        for tell in EXECUTED:            # the runner may let another worker's notebook run meanwhile
+            tell()
         phases["execute"] = round(SandboxedExecute.executed_s, 3)
         result["kernel_started_ahead"] = SandboxKernelManager.handed_over > 0
         phases["autograde"] = round(phases["autograde"] - phases["execute"], 3)
@@ -298,6 +304,7 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any, ahead: dict[str, st
         result["sandbox"] = "bubblewrap" if (task.get("sandbox") or {}).get("enabled") else "unconfined"
         phase("flags")
         result["phases"] = phases
+        result["finished_at"] = round(time.time(), 3)
         result["elapsed_s"] = round(time.monotonic() - started, 2)
         result["data_served"] = served_data(Path(task["served_log"]))
         return result
@@ -329,6 +336,11 @@ def serve(requests: Any, replies: Any) -> None:
         request = json.loads(line)
         started = time.monotonic()
         reply: dict[str, Any] = {"task": request["task"], "ok": True}
+
+        def executed(path: str = request["task"]) -> None:
+            replies.write(json.dumps({"task": path, "stage": "executed"}) + "\n")
+            replies.flush()
+        EXECUTED[:] = [executed]
         with _output_to(Path(request["log"])):
             try:
                 task = json.loads(Path(request["task"]).read_text())
