@@ -48,3 +48,9 @@ def test_scaling_takes_the_medians_of_its_rounds(tmp_path, monkeypatch, capsys):
     printed = capsys.readouterr().out
     assert "medians of 3 rounds" in printed and "overhead -1.0 s per submission" in printed
     assert (tmp_path / "scaling.json").is_file()
+
+
+def test_the_time_tasks_ran_counts_overlapping_tasks_once():
+    tasks = [{"finished_at": 10.0, "elapsed_s": 4.0}, {"finished_at": 12.0, "elapsed_s": 5.0},   # 6..12
+             {"finished_at": 20.0, "elapsed_s": 2.0}, {"elapsed_s": 1.5}]                      # 18..20, unknown
+    assert benchmark.busy_s(tasks) == 6.0 + 2.0 + 1.5

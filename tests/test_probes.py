@@ -110,3 +110,22 @@ def test_a_symlink_the_notebook_left_is_copied_as_a_link_never_as_what_it_names(
         trusted = probes.finish(work)
     evidence = json.loads((trusted / "cnn_foundations.q10.app__hidden.json").read_text())
     assert [u["text"].split(" | ")[0] for u in evidence["uploads"]] == ["link"] * 3
+
+
+def test_a_probe_runs_on_the_cpu_whatever_its_worker_gpu(tmp_path, monkeypatch):
+    """The probe runs after its notebook, while the worker's next notebook has the worker's GPU: it
+    gets neither the GPU's device files nor its share of the GPU's memory."""
+    from autograder.grading import sandbox
+
+    seen = {}
+    monkeypatch.setattr(sandbox, "bwrap_command", lambda cmd, **kw: seen.update(kw) or ["true"])
+    monkeypatch.setattr(probes_mod.subprocess, "Popen", lambda cmd, **kw: seen.setdefault("popen", cmd))
+    task = _task(tmp_path)
+    task["sandbox"] = {"enabled": True, "ro": [], "devices": ["/dev/nvidiactl", "/dev/nvidia0"],
+                       "env": {"CUDA_VISIBLE_DEVICES": "0", "AUTOGRADER_DEVICE": "cuda:0",
+                               "AUTOGRADER_GPU_MEMORY_MB": "8000", "AUTOGRADER_MIXED_PRECISION": "1"}}
+    probe = probes_mod._Probe(KEY, judge.probes([KEY], "smoke")[KEY], tmp_path / "run", tmp_path / "out")
+    probes_mod._start(task, probe, warm=True)
+    assert seen["devices"] == []
+    assert seen["env"]["CUDA_VISIBLE_DEVICES"] == "" and seen["env"]["AUTOGRADER_DEVICE"] == "cpu"
+    assert "AUTOGRADER_GPU_MEMORY_MB" not in seen["env"] and seen["env"]["AUTOGRADER_MIXED_PRECISION"] == "0"

@@ -1,14 +1,18 @@
-"""Grading workers that live for the whole run, each held to one task's wall-clock and memory limits.
+"""Grading processes that live for the whole run, each held to one task's wall-clock and memory limits.
 
-A worker (``python -m autograder.grading.worker --serve``) imports nbgrader, nbconvert and the judge
-once, then takes one task at a time over a pipe. It is started ahead of need (when the run starts,
-and again as soon as one is lost), so no task waits for Python's imports. A task that exceeds its
-limits kills the worker's whole tree (worker, sandbox, kernel); a fresh worker takes the next task.
-A task's memory is its kernel's tree, its probes and what the worker grows by while it runs (not
-what the worker held before it, which earlier tasks' imports have set). After every task, whatever
-the task's kernel left running is killed, but the next task's kernel, started ahead (which is not
-counted against this task's memory either); a worker that has grown past ``idle_mb`` or served
-``max_tasks`` is replaced.
+A grading process (``python -m autograder.grading.worker --serve``, a :class:`Worker` here) imports
+nbgrader, nbconvert and the judge once, then takes one task at a time over a pipe; it says when a
+task's notebook has run (a ``"stage": "executed"`` line), then replies once the task is done. A
+:class:`Pool` gives each of the run's workers two such processes that take turns at running a
+notebook, so that what the grader does after a notebook overlaps the worker's next one.
+
+A process is started ahead of need (when the run starts, and again as soon as one is lost), so no
+task waits for Python's imports. A task that exceeds its limits kills the process's whole tree
+(process, sandbox, kernel); a fresh process takes the next task. A task's memory is its kernel's
+tree, its probes and what the process grows by while it runs (not what it held before, which
+earlier tasks' imports have set). After every task, whatever the task's kernel left running is
+killed, but the process's next kernel, started ahead (which is not counted against this task's
+memory either); a process that has grown past ``idle_mb`` or served ``max_tasks`` is replaced.
 """
 from __future__ import annotations
 
@@ -111,7 +115,7 @@ def _read_pid(path: Path | None) -> set[int]:
 
 
 class Worker:
-    """One long-lived grading worker for one slot (see the module docstring)."""
+    """One long-lived grading process (see the module docstring)."""
 
     def __init__(self, cmd: list[str], *, env: dict[str, str], log: Path, max_tasks: int = 200,
                  idle_mb: float = 1536, poll_s: float = 0.25) -> None:
@@ -237,40 +241,46 @@ def _reply(line: bytes, task_json: Path) -> dict | None:
 
 
 class Pool:
-    """A worker per slot, all started at once (before the run's set-up, which their imports overlap).
-    With ``executing`` (fewer than the slots), at most that many of them run a notebook at a time:
-    a worker takes the gate before its task (:meth:`run`) and gives it back as soon as its notebook
-    has run, so that its own work after the notebook overlaps another worker's notebook."""
+    """Grading processes for the run, all started at once (before the run's set-up, which their
+    imports overlap). With ``workers`` (fewer than the processes), process ``p`` serves worker
+    ``p % workers``, and each worker runs one notebook at a time: a process takes its worker's gate
+    before its task (:meth:`run`) and gives it back as soon as the task's notebook has run, so that
+    the rest of its task (the grader's own work) overlaps the next notebook of the same worker,
+    on the same devices, run by the worker's other process."""
 
-    def __init__(self, slots: int, cmd: list[str], *, env: dict[str, str], logs: Path,
-                 executing: int | None = None) -> None:
-        self.workers = [Worker(cmd, env=env, log=Path(logs) / f"worker-{n}.log") for n in range(slots)]
-        self.gate = threading.BoundedSemaphore(min(slots, executing or slots))
+    def __init__(self, processes: int, cmd: list[str], *, env: dict[str, str], logs: Path,
+                 workers: int | None = None) -> None:
+        self.workers = [Worker(cmd, env=env, log=Path(logs) / f"worker-{n}.log") for n in range(processes)]
+        self.gates = [threading.BoundedSemaphore(1) for _ in range(min(processes, workers or processes))]
         for worker in self.workers:
             worker.start()
 
-    def __getitem__(self, slot: int) -> Worker:
-        return self.workers[slot]
+    def __getitem__(self, proc: int) -> Worker:
+        return self.workers[proc]
 
     def __len__(self) -> int:
         return len(self.workers)
 
-    def run(self, slot: int, task_json: Path, **kw) -> Outcome:
-        """:meth:`Worker.run` on ``slot``, inside the gate: held from the task's start until its
-        notebook has run (or the task ended without saying so)."""
-        self.gate.acquire()
+    def run(self, proc: int, task_json: Path, *, on_started: Callable[[], None] | None = None, **kw) -> Outcome:
+        """:meth:`Worker.run` on process ``proc``, inside its worker's gate: held from the task's
+        start (then ``on_started`` is called) until its notebook has run (or the task ended
+        without saying so)."""
+        gate = self.gates[proc % len(self.gates)]
+        gate.acquire()
         held = [True]
 
         def release() -> None:
             if held[0]:
                 held[0] = False
-                self.gate.release()
+                gate.release()
         try:
-            return self.workers[slot].run(task_json, on_executed=release, **kw)
+            if on_started is not None:
+                on_started()
+            return self.workers[proc].run(task_json, on_executed=release, **kw)
         finally:
             release()
 
     def close(self) -> None:
-        """Stop every worker (between tasks there is nothing to lose)."""
+        """Stop every process (between tasks there is nothing to lose)."""
         for worker in self.workers:
             worker.stop()

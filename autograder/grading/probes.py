@@ -1,5 +1,5 @@
-"""What the grader runs itself after the notebook, each in a fresh sandbox: the Streamlit app (its
-evidence goes to a folder no sandbox is given, and only the judge reads it).
+"""What the grader runs itself after the notebook, each in a fresh sandbox, on the CPU: the Streamlit
+app (its evidence goes to a folder no sandbox is given, and only the judge reads it).
 
 A probe's process is started *before* the notebook runs (:func:`start_probes`): in its sandbox it
 imports Streamlit and what the question's app needs (``preload`` in the check's request) while the
@@ -106,10 +106,12 @@ def _start(task: dict[str, Any], probe: _Probe, *, warm: bool) -> subprocess.Pop
         cmd += ["--wait", ",".join(request.get("preload", ()))]
     cmd += [str(probe.run / request["app"]), str(folder), str(request.get("images", 6)),
             str(probe.out / "evidence.json")]
-    env = dict(box.get("env", {}))
+    # on the CPU: a probe runs while its worker's next notebook has the worker's GPU
+    env = dict(box.get("env", {}), CUDA_VISIBLE_DEVICES="", AUTOGRADER_DEVICE="cpu", AUTOGRADER_MIXED_PRECISION="0")
+    env = {k: v for k, v in env.items() if not k.startswith("AUTOGRADER_GPU_MEMORY")}
     if box.get("enabled"):
         cmd = bwrap_command(cmd, cwd=str(probe.run), ro=list(box.get("ro", [])), rw=[str(probe.run), str(probe.out)],
-                            env=env, devices=list(box.get("devices", [])), fsize_mb=int(box.get("fsize_mb", 0)))
+                            env=env, devices=[], fsize_mb=int(box.get("fsize_mb", 0)))
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     return subprocess.Popen(cmd, cwd=probe.run, env=env, start_new_session=True,
                             stdin=subprocess.PIPE if warm else subprocess.DEVNULL,

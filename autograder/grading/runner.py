@@ -178,7 +178,7 @@ def grade(opts: Options) -> list[dict[str, Any]]:
     # the workers import nbgrader and the judge while the run sets itself up
     workers = limits.Pool(n_workers * (2 if opts.pipeline else 1),
                           [sys.executable, "-m", "autograder.grading.worker", "--serve"],
-                          env=_worker_env(opts), logs=work / "workers", executing=n_workers)
+                          env=_worker_env(opts), logs=work / "workers", workers=n_workers)
     try:
         return _grade(opts, work, gpus, workers, started)
     finally:
@@ -203,7 +203,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
            started: float) -> list[dict[str, Any]]:
     index, count = opts.shard
     n_workers = opts.workers or 1
-    n_procs = len(workers)          # grading processes: a worker's slot is its process's modulo n_workers
+    n_procs = len(workers)          # grading processes: process p serves worker p % n_workers
     from ..data import staging
     with _offline(), ThreadPoolExecutor(max_workers=1) as side:
         # the data, staged once for the run (workers only read it): mostly file reads and writes, beside the template
@@ -271,7 +271,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
     def prepare(task: Task, proc: int) -> Path:
         """The task's course directory, its kernel's inputs and its task file (before it runs, so
         that the worker can start its kernel ahead of need)."""
-        slot = proc % n_workers                  # the worker's devices (both its processes share them)
+        slot = proc % n_workers                  # the worker's devices (its processes take turns on them)
         root = work / "tasks" / task.student / task.notebook
         course.make_task_dir(template, root, opts.assignment, task.student, task.notebook, task.path)
         evidence, kernel_in = root / "evidence", root / "kernel_in"
@@ -296,13 +296,18 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
         return root
 
     def execute(task: Task, root: Path, proc: int, ahead: Path | None) -> None:
-        with lock:
-            bar.started_one()
+        started = [False]
+
+        def on_started() -> None:           # (once its worker's gate is taken)
+            started[0] = True
+            with lock:
+                bar.started_one()
         ran = False
         try:
             nxt = (ahead / "task.json", ahead / "worker.log") if ahead is not None else None
             outcome = workers.run(proc, root / "task.json", log=root / "worker.log", next_task=nxt,
-                                  wall_s=opts.limit("notebook_timeout"), memory_mb=opts.limit("memory_mb"))
+                                  wall_s=opts.limit("notebook_timeout"), memory_mb=opts.limit("memory_mb"),
+                                  on_started=on_started)
             if outcome.status == "ok" and (root / "result.json").is_file():
                 result = json.loads((root / "result.json").read_text())
             else:
@@ -310,6 +315,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
                 result = _unavailable(template, opts, task, status, outcome.reason or "no result was written")
             result["elapsed_s"] = round(outcome.elapsed_s, 2)
             result["peak_rss_mb"] = round(outcome.peak_rss_mb, 1)
+            result["worker"], result["process"] = proc % n_workers, proc
             feedback = root / "feedback" / task.student / opts.assignment / f"{task.notebook}.html"
             if result.get("feedback_html"):
                 dest = opts.out / "feedback" / task.student / f"{task.notebook}.html"
@@ -320,7 +326,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
             ran = True
             finish(task, result, f"{outcome.elapsed_s:.1f} s, {outcome.peak_rss_mb:.0f} MB", ran=True)
         finally:
-            if not ran:
+            if not ran and started[0]:
                 with lock:
                     bar.running -= 1
 

@@ -2,8 +2,10 @@
 
     python -m autograder.grading.worker TASK.json     one task
     python -m autograder.grading.worker --serve       tasks read from stdin, one JSON line each
-                                                       ({"task": TASK.json, "log": LOG}), a reply line
-                                                       per task when its result is written (:mod:`.limits`)
+                                                       ({"task": TASK.json, "log": LOG}); per task, a
+                                                       line once its notebook has run ("stage":
+                                                       "executed") and a reply line when its result is
+                                                       written (:mod:`.limits`)
 
 nbgrader autograde with the kernel in the sandbox (:mod:`.sandbox`) -> the grader's own probes in a
 fresh sandbox (:mod:`.probes`) -> the judge's verdicts (:mod:`autograder.judge`) -> scores into the
@@ -252,7 +254,7 @@ def _run(task: dict[str, Any], root: Path, t: Any, cfg: Any, ahead: dict[str, st
                     KEEP.append(pid)
             except Exception as exc:            # the next kernel then starts the usual way
                 print(f"could not start the next task's kernel ahead: {exc}", flush=True)
-        for tell in EXECUTED:            # the runner may let another worker's notebook run meanwhile
+        for tell in EXECUTED:            # the runner may let this worker's other process run its notebook
             tell()
         phases["execute"] = round(SandboxedExecute.executed_s, 3)
         result["kernel_started_ahead"] = SandboxKernelManager.handed_over > 0
