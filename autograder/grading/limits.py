@@ -261,11 +261,15 @@ class Pool:
     def __len__(self) -> int:
         return len(self.workers)
 
+    def worker_of(self, proc: int) -> int:
+        """The worker (its gate, its devices) that process ``proc`` serves."""
+        return proc % len(self.gates)
+
     def run(self, proc: int, task_json: Path, *, on_started: Callable[[], None] | None = None, **kw) -> Outcome:
         """:meth:`Worker.run` on process ``proc``, inside its worker's gate: held from the task's
         start (then ``on_started`` is called) until its notebook has run (or the task ended
         without saying so)."""
-        gate = self.gates[proc % len(self.gates)]
+        gate = self.gates[self.worker_of(proc)]
         gate.acquire()
         held = [True]
 

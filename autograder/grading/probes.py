@@ -96,6 +96,7 @@ def start_probes(task: dict[str, Any], keys: list[str], root: Path) -> Probes:
 
 
 def _start(task: dict[str, Any], probe: _Probe, *, warm: bool) -> subprocess.Popen[bytes]:
+    from . import devices
     from .sandbox import bwrap_command
 
     box = task.get("sandbox") or {}
@@ -106,9 +107,10 @@ def _start(task: dict[str, Any], probe: _Probe, *, warm: bool) -> subprocess.Pop
         cmd += ["--wait", ",".join(request.get("preload", ()))]
     cmd += [str(probe.run / request["app"]), str(folder), str(request.get("images", 6)),
             str(probe.out / "evidence.json")]
-    # on the CPU: a probe runs while its worker's next notebook has the worker's GPU
-    env = dict(box.get("env", {}), CUDA_VISIBLE_DEVICES="", AUTOGRADER_DEVICE="cpu", AUTOGRADER_MIXED_PRECISION="0")
-    env = {k: v for k, v in env.items() if not k.startswith("AUTOGRADER_GPU_MEMORY")}
+    # on the CPU (a worker's environment without a GPU): it runs while the worker's next notebook has its GPU
+    env = {k: v for k, v in box.get("env", {}).items()
+           if not k.startswith(("AUTOGRADER_GPU_MEMORY", "TF_FORCE_GPU"))}
+    env.update(devices.worker_env(0, []))
     if box.get("enabled"):
         cmd = bwrap_command(cmd, cwd=str(probe.run), ro=list(box.get("ro", [])), rw=[str(probe.run), str(probe.out)],
                             env=env, devices=[], fsize_mb=int(box.get("fsize_mb", 0)))

@@ -48,8 +48,8 @@ class Options:
     held_out: bool = True                  # False: held-out checks are left to the grader (a self-check)
     progress: bool | None = None           # a class-wide progress bar (None: when stderr is a terminal)
     pipeline: bool = True                  # a second grading process per worker: a notebook's probes, judge,
-                                           # scores and feedback overlap the next notebook (still at most
-                                           # `workers` notebooks run at once)
+                                           # scores and feedback overlap the worker's next notebook (each
+                                           # worker still runs one notebook at a time)
     log: Callable[[str], None] = field(default=lambda s: print(s, flush=True))
     timings: dict[str, float] = field(default_factory=dict)   # the run fills it in: setup_s
 
@@ -203,7 +203,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
            started: float) -> list[dict[str, Any]]:
     index, count = opts.shard
     n_workers = opts.workers or 1
-    n_procs = len(workers)          # grading processes: process p serves worker p % n_workers
+    n_procs = len(workers)          # grading processes, each serving one worker (workers.worker_of)
     from ..data import staging
     with _offline(), ThreadPoolExecutor(max_workers=1) as side:
         # the data, staged once for the run (workers only read it): mostly file reads and writes, beside the template
@@ -271,7 +271,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
     def prepare(task: Task, proc: int) -> Path:
         """The task's course directory, its kernel's inputs and its task file (before it runs, so
         that the worker can start its kernel ahead of need)."""
-        slot = proc % n_workers                  # the worker's devices (its processes take turns on them)
+        slot = workers.worker_of(proc)           # the worker's devices (its processes take turns on them)
         root = work / "tasks" / task.student / task.notebook
         course.make_task_dir(template, root, opts.assignment, task.student, task.notebook, task.path)
         evidence, kernel_in = root / "evidence", root / "kernel_in"
@@ -315,7 +315,7 @@ def _grade(opts: Options, work: Path, gpus: list[str], workers: limits.Pool,
                 result = _unavailable(template, opts, task, status, outcome.reason or "no result was written")
             result["elapsed_s"] = round(outcome.elapsed_s, 2)
             result["peak_rss_mb"] = round(outcome.peak_rss_mb, 1)
-            result["worker"], result["process"] = proc % n_workers, proc
+            result["worker"], result["process"] = workers.worker_of(proc), proc
             feedback = root / "feedback" / task.student / opts.assignment / f"{task.notebook}.html"
             if result.get("feedback_html"):
                 dest = opts.out / "feedback" / task.student / f"{task.notebook}.html"
