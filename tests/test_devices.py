@@ -94,3 +94,13 @@ def test_the_kernel_applies_its_gpu_share_when_the_frameworks_load(monkeypatch):
     monkeypatch.setenv("AUTOGRADER_GPU_MEMORY_MB", "19456")
     hook._after_tensorflow(TensorFlow)
     assert limits == [("GPU:0", [19456])]
+
+
+def test_a_gpu_workers_environment_moved_to_the_cpu_keeps_nothing_of_its_gpu():
+    shared = devices.worker_env(1, ["0"], workers=2, memory_mb={"0": 16000})
+    on_gpu = devices.worker_env(0, ["0"], workers=1)
+    for env in (shared, on_gpu):
+        moved = devices.cpu_env(dict(env, OMP_NUM_THREADS="1"))
+        assert moved == {"CUDA_VISIBLE_DEVICES": "", "AUTOGRADER_DEVICE": "cpu", "AUTOGRADER_MIXED_PRECISION": "0",
+                         "OMP_NUM_THREADS": "1"}
+    assert "AUTOGRADER_GPU_MEMORY_MB" in shared and "TF_FORCE_GPU_ALLOW_GROWTH" in on_gpu

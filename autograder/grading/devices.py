@@ -78,6 +78,13 @@ def worker_env(slot: int, gpus: list[str], *, mixed_precision: bool = True, work
     return env
 
 
+def cpu_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` (a worker's kernel environment) moved to the CPU: what :func:`worker_env` gives a GPU
+    worker is dropped and the CPU's settings put in its place."""
+    gpu_only = ("AUTOGRADER_GPU_MEMORY_FRACTION", "AUTOGRADER_GPU_MEMORY_MB", "TF_FORCE_GPU_ALLOW_GROWTH")
+    return {k: v for k, v in env.items() if k not in gpu_only} | worker_env(0, [])
+
+
 GPU_OOM = ("CUDA out of memory", "OutOfMemoryError", "ResourceExhaustedError", "OOM when allocating",
            "CUBLAS_STATUS_ALLOC_FAILED", "failed to allocate memory")
 

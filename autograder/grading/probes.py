@@ -108,9 +108,7 @@ def _start(task: dict[str, Any], probe: _Probe, *, warm: bool) -> subprocess.Pop
     cmd += [str(probe.run / request["app"]), str(folder), str(request.get("images", 6)),
             str(probe.out / "evidence.json")]
     # on the CPU (a worker's environment without a GPU): it runs while the worker's next notebook has its GPU
-    env = {k: v for k, v in box.get("env", {}).items()
-           if not k.startswith(("AUTOGRADER_GPU_MEMORY", "TF_FORCE_GPU"))}
-    env.update(devices.worker_env(0, []))
+    env = devices.cpu_env(box.get("env", {}))
     if box.get("enabled"):
         cmd = bwrap_command(cmd, cwd=str(probe.run), ro=list(box.get("ro", [])), rw=[str(probe.run), str(probe.out)],
                             env=env, devices=[], fsize_mb=int(box.get("fsize_mb", 0)))
